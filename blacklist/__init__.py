@@ -1,0 +1,47 @@
+"""blacklist: the published list of dishonest judgment debtors (失信被执行人名单) and the joint
+sanctions driven by it. ``create_app`` is the only entry point; nothing runs at import time."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` is a name from ``config.CONFIGS`` ("development", "testing",
+    "production"), a config class, or a dict of overrides on top of ``BLACKLIST_CONFIG`` (default
+    "development"). ``BLACKLIST_*`` environment variables override everything but explicit dicts."""
+    from config import CONFIGS, ProductionConfig
+
+    app = Flask(__name__, instance_path=os.environ.get("BLACKLIST_INSTANCE_PATH"))
+    overrides: dict[str, Any] = {}
+    if isinstance(config, dict):
+        overrides, config = config, None
+    if config is None:
+        config = os.environ.get("BLACKLIST_CONFIG", "development")
+    config_class = CONFIGS[config] if isinstance(config, str) else config
+    app.config.from_object(config_class)
+    app.config.from_prefixed_env("BLACKLIST")
+    app.config.update(overrides)
+    if config_class is ProductionConfig:
+        ProductionConfig.check(app.config)
+    app.json.ensure_ascii = False
+
+    logging.getLogger("blacklist").setLevel(logging.INFO)
+
+    from blacklist import db
+
+    db.init_app(app)
+
+    from blacklist.web import errors, pages
+
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+
+    from blacklist import cli
+
+    cli.init_app(app)
+    return app

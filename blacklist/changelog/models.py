@@ -1,0 +1,45 @@
+"""The ``changes`` table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Enum, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blacklist.db import Base
+
+
+class ChangeType(StrEnum):
+    LISTING = "listing"
+    RESTRICTION = "restriction"
+
+
+class ChangeAction(StrEnum):
+    UPSERT = "upsert"
+    REMOVE = "remove"
+
+
+def _enum(cls: type) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Change(Base):
+    """One item of the change log. ``seq`` is assigned under the journal lock, so it is gap-free and
+    commit-ordered. ``payload`` is the full record at that moment (identifiers encrypted), scrubbed
+    to NULL once a removal of the same key supersedes it. ``measures`` is the bitmask partners'
+    subscriptions are matched against."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_key_seq", "key", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[ChangeType] = mapped_column(_enum(ChangeType))
+    action: Mapped[ChangeAction] = mapped_column(_enum(ChangeAction))
+    key: Mapped[str] = mapped_column(String(64))
+    measures: Mapped[int] = mapped_column(BigInteger)
+    entity_kind: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(index=True)

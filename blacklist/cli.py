@@ -1,0 +1,45 @@
+"""Flask commands (``flask --app wsgi …``). Each feature keeps its commands in its own ``cli.py``;
+this module registers them and owns the ``db`` group."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from blacklist.db import get_db
+from blacklist.migrate import current_revision, downgrade_database, upgrade_database
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    upgrade_database(get_db().engine, revision)
+    click.echo(f"database at {current_revision(get_db().engine)}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ("base" removes every table)."""
+    downgrade_database(get_db().engine, revision)
+    click.echo(f"database at {current_revision(get_db().engine)}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the revision the database is at."""
+    click.echo(current_revision(get_db().engine) or "empty")
+
+
+def init_app(app: Flask) -> None:
+    from blacklist.audit.cli import audit_cli
+    from blacklist.holidays.cli import calendar_cli
+    from blacklist.listing.cli import seed_demo
+    from blacklist.staff.cli import courts_cli, staff_cli
+
+    for command in (db_cli, audit_cli, calendar_cli, courts_cli, staff_cli, seed_demo):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Pure helpers: no Flask, no SQLAlchemy models. Nothing here imports the rest of the app."""

@@ -1,0 +1,173 @@
+"""Database plumbing: the declarative ``Base`` with a naming convention (stable constraint names for
+Alembic), a UTC datetime type that behaves the same on SQLite and PostgreSQL, one ``Database`` per
+app (engine + session factory), and the session of the current request.
+
+Sessions carry what services need besides the rows, in ``session.info``: the identity vault (keyed
+hashing and encryption of ID numbers) and, once loaded, the working-day calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every engine. SQLite keeps no offset, so values are stored
+    as naive UTC there and made aware again on the way out; naive input is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012  (SQLAlchemy reads it)
+
+
+class Database:
+    """One engine and one session factory. ``vault`` is the identity vault services use to hash
+    and encrypt ID numbers (``blacklist.core.identity.IdentityVault``)."""
+
+    def __init__(self, url: str, *, vault: Any = None, echo: bool = False) -> None:
+        self.url = url
+        self.engine = _make_engine(url, echo=echo)
+        self.vault = vault
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        session = self._factory()
+        session.info["vault"] = self.vault
+        return session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+        _configure_sqlite(engine, wal=not memory)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
+    """Foreign keys on, WAL for concurrent readers, and ``BEGIN IMMEDIATE`` so that two writers never
+    both read and then both try to write (SQLite would fail one with "database is locked")."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def vault_of(session: Session) -> Any:
+    """The identity vault of this session's database."""
+    vault = session.info.get("vault")
+    if vault is None:
+        raise RuntimeError("session has no identity vault: create it with Database.session()")
+    return vault
+
+
+def init_app(app: Flask) -> Database:
+    from blacklist.core.identity import IdentityVault
+
+    url = app.config.get("DATABASE_URL") or _default_sqlite_url(app)
+    app.config["DATABASE_URL"] = url
+    vault = IdentityVault.from_config(
+        app.config["ID_HASH_KEY"],
+        app.config["ID_ENCRYPTION_KEY"],
+        app.config.get("ID_ENCRYPTION_OLD_KEYS", ""),
+    )
+    database = Database(url, vault=vault, echo=app.config.get("SQL_ECHO", False))
+    app.extensions["blacklist.db"] = database
+    app.teardown_appcontext(_close_session)
+    return database
+
+
+def _default_sqlite_url(app: Flask) -> str:
+    import os
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "blacklist.sqlite3")
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["blacklist.db"]
+
+
+def get_session() -> Session:
+    """The session of the current request (or app context), closed when the context ends."""
+    if "db_session" not in g:
+        g.db_session = get_db().session()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+# One advisory lock key for both append-only journals (the audit chain and the change log). Taking
+# the same key in both avoids lock-order deadlocks; it is transaction-scoped and re-entrant, so a
+# writer holds it from its first journal write until commit. That makes commit order equal to
+# journal order: a reader that has seen seq N never later finds a newly committed seq below N.
+JOURNAL_LOCK_KEY = 7_436_001
+
+
+def lock_journal(session: Session) -> None:
+    """Serialize journal writers until this transaction ends (PostgreSQL). SQLite already admits one
+    writer at a time (``BEGIN IMMEDIATE``), so nothing is needed there."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOURNAL_LOCK_KEY})

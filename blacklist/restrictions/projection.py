@@ -1,0 +1,237 @@
+"""The effective-restrictions projection, kept right by every listing event in the same transaction.
+
+``handle`` first decides what happens to the listing's consumption order (issue, lift, keep: see
+``rules.linked_order_decision``), then ``sync`` makes the listing's active restriction rows equal to
+what the listing and its order now demand, appending an upsert or a removal to the change log for
+every row that changed. ``sync`` is a diff, so it is idempotent: running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blacklist.audit import services as audit
+from blacklist.changelog import writer
+from blacklist.changelog.models import ChangeAction, ChangeType
+from blacklist.core.actor import Actor
+from blacklist.core.clock import Clock
+from blacklist.events import ListingCorrected, ListingEvent, ListingRemoved
+from blacklist.listing.models import Listing
+from blacklist.listing.rules import ListingStatus, PersonRole
+from blacklist.restrictions import rules
+from blacklist.restrictions.catalogue import codes_of
+from blacklist.restrictions.models import (
+    OrderKind,
+    OrderStatus,
+    Restriction,
+    RestrictionOrder,
+    SourceKind,
+)
+
+
+def handle(session: Session, event: ListingEvent, *, actor: Actor, clock: Clock) -> None:
+    listing = event.listing
+    order = linked_consumption_order(session, listing.id)
+    decision = rules.linked_order_decision(
+        status=listing.status,
+        removal_kind=listing.removal_kind,
+        fully_performed=listing.is_fully_performed,
+        has_order=order is not None,
+        order_active=order is not None and order.status is OrderStatus.ACTIVE,
+    )
+    if decision is rules.OrderDecision.ISSUE:
+        order = _issue_order(session, listing, actor=actor, clock=clock)
+    elif decision is rules.OrderDecision.LIFT:
+        reason = "performed" if listing.is_fully_performed else (listing.removal_reason or "")
+        _lift_order(session, order, reason, actor=actor, clock=clock)
+    if isinstance(event, ListingRemoved):
+        lift_reason = listing.removal_reason or listing.removal_kind
+    elif isinstance(event, ListingCorrected):
+        lift_reason = "corrected"
+    else:
+        lift_reason = "performed" if listing.is_fully_performed else "lifted"
+    sync(session, listing, order, clock=clock, lift_reason=str(lift_reason))
+
+
+def linked_consumption_order(session: Session, listing_id: int) -> RestrictionOrder | None:
+    return session.scalar(
+        select(RestrictionOrder).where(
+            RestrictionOrder.listing_id == listing_id,
+            RestrictionOrder.kind == OrderKind.CONSUMPTION,
+        )
+    )
+
+
+def _issue_order(session: Session, listing: Listing, *, actor: Actor, clock: Clock):
+    order = RestrictionOrder(
+        kind=OrderKind.CONSUMPTION,
+        court_id=listing.court_id,
+        listing_id=listing.id,
+        measures=rules.consumption_order_mask(),
+        status=OrderStatus.ACTIVE,
+        issued_on=listing.published_on or clock.today(),
+        created_at=clock.now(),
+    )
+    session.add(order)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "restriction_order.issued",
+        ("restriction_order", order.id),
+        clock=clock,
+        after={"kind": order.kind.value, "listing": listing.public_id},
+    )
+    return order
+
+
+def _lift_order(
+    session: Session, order: RestrictionOrder, reason: str, *, actor: Actor, clock: Clock
+) -> None:
+    order.status = OrderStatus.LIFTED
+    order.lifted_on = clock.today()
+    order.lift_reason = reason
+    audit.record(
+        session,
+        actor,
+        "restriction_order.lifted",
+        ("restriction_order", order.id),
+        clock=clock,
+        before={"status": "active"},
+        after={"status": "lifted"},
+        reason=reason,
+    )
+
+
+@dataclass(frozen=True)
+class _Person:
+    role: PersonRole
+    kind: object
+    name: str
+    hash: str
+    cipher: str
+    masked: str
+
+
+def _people(listing: Listing) -> list[_Person]:
+    """The debtor, then (for an organisation) the people its listing binds (DOMAIN.md §3)."""
+    subject = listing.subject
+    people = [
+        _Person(
+            PersonRole.DEBTOR,
+            subject.kind,
+            subject.name,
+            subject.id_hash,
+            subject.id_cipher,
+            subject.id_masked,
+        )
+    ]
+    from blacklist.listing.rules import SubjectKind
+
+    for p in subject.bound_persons:
+        people.append(
+            _Person(p.role, SubjectKind.PERSON, p.name, p.id_hash, p.id_cipher, p.id_masked)
+        )
+    return people
+
+
+def sync(
+    session: Session,
+    listing: Listing,
+    order: RestrictionOrder | None,
+    *,
+    clock: Clock,
+    lift_reason: str = "lifted",
+) -> None:
+    """Make the listing's active restriction rows what the listing and its order demand now."""
+    people = _people(listing)
+    debtor = people[0]
+    desired: dict[tuple, tuple[_Person, int, RestrictionOrder | None]] = {}
+    if listing.status is ListingStatus.PUBLISHED:
+        mask = rules.listing_measures_mask(listing.subject.kind)
+        desired[(SourceKind.LISTING, None, debtor.role, debtor.hash)] = (debtor, mask, None)
+    if order is not None and order.status is OrderStatus.ACTIVE:
+        for person in people:
+            key = (SourceKind.CONSUMPTION_ORDER, order.id, person.role, person.hash)
+            desired[key] = (person, order.measures, order)
+
+    existing = session.scalars(
+        select(Restriction)
+        .where(Restriction.listing_id == listing.id, Restriction.is_active.is_(True))
+        .order_by(Restriction.id)
+    ).all()
+    for row in existing:
+        key = (row.source_kind, row.order_id, row.role, row.person_hash)
+        wanted = desired.pop(key, None)
+        if wanted is None:
+            row.is_active = False
+            row.lifted_on = clock.today()
+            row.lift_reason = lift_reason
+            _append(session, row, listing, ChangeAction.REMOVE, clock)
+            continue
+        person, mask, _ = wanted
+        if row.person_name != person.name or row.measures != mask:
+            row.person_name, row.measures = person.name, mask
+            _append(session, row, listing, ChangeAction.UPSERT, clock)
+
+    for (source_kind, order_id, _role, _hash), (person, mask, src_order) in desired.items():
+        row = Restriction(
+            source_kind=source_kind,
+            order_id=order_id,
+            listing_id=listing.id,
+            court_id=listing.court_id,
+            role=person.role,
+            person_kind=person.kind,
+            person_name=person.name,
+            person_hash=person.hash,
+            person_cipher=person.cipher,
+            person_masked=person.masked,
+            measures=mask,
+            since=src_order.issued_on if src_order else (listing.published_on or clock.today()),
+            is_active=True,
+        )
+        session.add(row)
+        session.flush()
+        _append(session, row, listing, ChangeAction.UPSERT, clock)
+
+
+def restriction_record(row: Restriction, listing: Listing) -> dict:
+    """The feed's ``restriction`` record (API.md). The identifier stays encrypted (``id_cipher``)."""
+    source_public_id = listing.public_id
+    if row.source_kind is not SourceKind.LISTING and row.order is not None:
+        source_public_id = row.order.public_id
+    return {
+        "person": {
+            "kind": row.person_kind.value,
+            "name": row.person_name,
+            "id_cipher": row.person_cipher,
+        },
+        "role": row.role.value,
+        "measures": codes_of(row.measures),
+        "since": row.since.isoformat(),
+        "source": {
+            "kind": row.source_kind.value,
+            "public_id": source_public_id,
+            "listing_public_id": listing.public_id,
+            "court": listing.court.name,
+            "case_number": listing.case.case_number,
+        },
+    }
+
+
+def _append(
+    session: Session, row: Restriction, listing: Listing, action: ChangeAction, clock: Clock
+) -> None:
+    writer.append(
+        session,
+        type=ChangeType.RESTRICTION,
+        action=action,
+        key=row.key,
+        measures=row.measures,
+        entity=("restriction", row.id),
+        payload=restriction_record(row, listing) if action is ChangeAction.UPSERT else None,
+        clock=clock,
+    )

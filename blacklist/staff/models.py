@@ -1,0 +1,53 @@
+"""Courts and staff accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blacklist.core.actor import Actor, ActorKind, Role
+from blacklist.db import Base
+
+
+class Court(Base):
+    """A people's court. ``parent`` is the next higher court (reconsideration goes there, Art. 12)."""
+
+    __tablename__ = "courts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(20), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("courts.id"))
+    created_at: Mapped[datetime]
+
+    parent: Mapped[Court | None] = relationship(remote_side=[id])
+
+
+class StaffUser(Base):
+    """A member of a court's staff. The password is stored as a salted scrypt hash only."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    court: Mapped[Court] = relationship()
+
+    def as_actor(self, ip: str | None = None) -> Actor:
+        return Actor(
+            kind=ActorKind.STAFF,
+            name=self.display_name or self.username,
+            user_id=self.id,
+            court_id=self.court_id,
+            role=self.role,
+            ip=ip,
+        )

@@ -1,0 +1,1 @@
+"""Cross-cutting web pieces: error handlers, base templates, the placeholder home page."""
