@@ -30,7 +30,27 @@ def record_some(session, actor, clock, n: int, entity=("listing", 1)) -> list[Au
 
 
 def tamper(session, sql: str, **params) -> None:
+    """Alter the journal behind the application's back, as someone with the database owner's rights
+    would (on PostgreSQL that means first disabling the append-only trigger)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
     session.execute(text(sql), params)
+    if postgres:
+        session.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))
+
+
+def test_the_database_refuses_to_alter_the_journal_on_postgresql(session, clock, judge):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's; SQLite relies on the ORM guard")
+    record_some(session, judge, clock, 1)
+    session.commit()
+    with pytest.raises(Exception, match="append-only"):
+        session.execute(text("UPDATE audit_entries SET reason = 'x'"))
+    session.rollback()
+    with pytest.raises(Exception, match="append-only"):
+        session.execute(text("DELETE FROM audit_entries"))
+    session.rollback()
 
 
 def test_each_entry_names_the_hash_of_the_one_before(session, clock, judge):
