@@ -106,3 +106,105 @@ def setup_court(
         )
         actors[role.value] = user.as_actor()
     return actors
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers for the listing-service, restrictions-projection and change-log tests
+
+#: The tables a refused act must leave exactly as they were.
+WATCHED_TABLES = (
+    "listings",
+    "subjects",
+    "bound_persons",
+    "cases",
+    "performances",
+    "restriction_orders",
+    "restrictions",
+    "changes",
+    "audit_entries",
+)
+
+
+def fast_password_hashing(monkeypatch) -> None:
+    """Staff accounts made by ``setup_court`` with a cheap password hash: these tests never log in,
+    and the real hash costs a tenth of a second per account."""
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr(
+        staff,
+        "generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1"),
+    )
+
+
+def resident_id_ending_in_x(birth: str = "19850315", address: str = "110105") -> str:
+    """A valid resident ID number whose check character is X."""
+    for n in range(1, 1000):
+        number = resident_id(birth, f"{n:03d}", address)
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no sequence number gives the check character X")
+
+
+def publish_listing(
+    session,
+    clock,
+    court: dict[str, Actor],
+    draft: DraftIn | None = None,
+    *,
+    decided_on: date | None = None,
+    decision_number: str = "(2025)京0105执恢1号决定书",
+):
+    """Draft (clerk), submit (clerk) and sign (judge) a listing; published unless it has a grace
+    period."""
+    from blacklist.listing import services
+    from blacklist.listing.inputs import ApprovalIn
+
+    listing = services.create_draft(
+        session, draft or person_draft(), actor=court["clerk"], clock=clock
+    )
+    services.submit_listing(session, listing.id, actor=court["clerk"], clock=clock)
+    return services.approve_listing(
+        session,
+        listing.id,
+        ApprovalIn(decision_number, decided_on),
+        actor=court["judge"],
+        clock=clock,
+    )
+
+
+def row_counts(session, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, int]:
+    from sqlalchemy import text
+
+    return {name: session.scalar(text(f"SELECT count(*) FROM {name}")) for name in tables}
+
+
+def table_contents(session, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, list]:
+    """Every row of the tables (sorted), to show that a refused act changed nothing at all."""
+    from sqlalchemy import text
+
+    return {
+        name: sorted(
+            (tuple(row) for row in session.execute(text(f"SELECT * FROM {name}"))), key=repr
+        )
+        for name in tables
+    }
+
+
+def stored_texts(session, tables: tuple[str, ...]):
+    """(table, column, text) for every non-null value of the tables, JSON rendered as text: for
+    scanning the database for data that must never be stored in the clear."""
+    import json
+
+    from sqlalchemy import text
+
+    for name in tables:
+        result = session.execute(text(f"SELECT * FROM {name}"))
+        columns = list(result.keys())
+        for row in result:
+            for column, value in zip(columns, row, strict=True):
+                if value is None:
+                    continue
+                if isinstance(value, dict | list):
+                    value = json.dumps(value, ensure_ascii=False)
+                yield name, column, str(value)

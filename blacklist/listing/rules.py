@@ -480,21 +480,26 @@ def creditor_application_due_on(calendar: WorkdayCalendar, applied_on: date) -> 
 
 def relisting_barred_until(deleted_on: date) -> date:
     """Art. 10: after a deletion at the creditor's request, the same creditor's application to list
-    the debtor again is refused for six months."""
+    the debtor again is refused for six months. The last day of the bar follows Civil Code
+    Arts. 201–202: counting starts the day after the deletion and a period of months ends on the
+    corresponding day, or on the month's last day where there is none (31 Aug → 28 Feb)."""
     return add_months(deleted_on, RELISTING_BAR_MONTHS)
 
 
 def check_relisting_bar(creditor_deletions: Iterable[date], today: date) -> None:
     """Refuse a creditor's application within six months of a deletion the same creditor asked for.
-    ``creditor_deletions`` are the dates of such deletions of this debtor at this creditor's request."""
-    for deleted_on in creditor_deletions:
-        until = relisting_barred_until(deleted_on)
-        if today < until:
-            raise ValidationFailed.on(
-                "application.by_creditor",
-                f"申请执行人于{deleted_on.isoformat()}申请删除该失信信息，"
-                f"{until.isoformat()}前再次申请纳入的，依第十条不予支持",
-            )
+    ``creditor_deletions`` are the dates of such deletions of this debtor at this creditor's request;
+    the refusal names the bar that lasts longest, so the date it gives is the first day allowed."""
+    barring = [d for d in creditor_deletions if today <= relisting_barred_until(d)]
+    if not barring:
+        return
+    deleted_on = max(barring)
+    until = relisting_barred_until(deleted_on)
+    raise ValidationFailed.on(
+        "application.by_creditor",
+        f"申请执行人于{deleted_on.isoformat()}申请删除该失信信息，"
+        f"至{until.isoformat()}期间再次申请纳入的，依第十条不予支持",
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -533,6 +538,7 @@ def summarize_performance(
         unperformed = None
     else:
         unperformed = Decimal("0.00") if full else max(amount_due - performed, Decimal("0.00"))
+        unperformed = unperformed.quantize(Decimal("0.01"))
     return PerformanceSummary(status, performed.quantize(Decimal("0.01")), unperformed)
 
 
@@ -550,7 +556,9 @@ def check_payment(amount: Decimal | None, performed_on: date, today: date, full:
 # --------------------------------------------------------------------------------------------------
 # Case numbers
 
-_BRACKETS = str.maketrans({"〔": "(", "〕": ")", "［": "(", "］": ")", "【": "(", "】": ")"})
+_BRACKETS = str.maketrans(
+    {"〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")", "【": "(", "】": ")"}
+)
 
 
 def case_number_key(raw: str) -> str:
@@ -558,7 +566,7 @@ def case_number_key(raw: str) -> str:
     all typed; ``（2024）京0105执1234号`` and ``(2024)京0105执1234号`` are the same case."""
     import unicodedata
 
-    text = unicodedata.normalize("NFKC", raw or "").translate(_BRACKETS)
+    text = unicodedata.normalize("NFKC", (raw or "").translate(_BRACKETS)).translate(_BRACKETS)
     return "".join(text.split())
 
 
