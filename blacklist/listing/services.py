@@ -8,8 +8,11 @@ before anything is written, so bad input changes nothing.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +25,7 @@ from blacklist.core.clock import Clock
 from blacklist.core.errors import Conflict, ErrorCollector, NotAllowed, NotFound, ValidationFailed
 from blacklist.core.identity import looks_like_resident_id, parse_credit_code, parse_resident_id
 from blacklist.core.names import clean_name, normalize_name
-from blacklist.db import vault_of
+from blacklist.db import lock_journal, vault_of
 from blacklist.holidays.services import load_calendar
 from blacklist.listing import rules
 from blacklist.listing.inputs import (
@@ -47,6 +50,26 @@ from blacklist.listing.rules import (
 )
 
 MAX_TEXT = 2000
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def use_case(func: Callable[P, R]) -> Callable[P, R]:
+    """One use case, one transaction: if the service raises (a refused rule, a conflict, a crash),
+    everything it changed in the session is rolled back, so a later commit on the same session (a
+    scheduler sweep, a CLI batch) can never store half an act."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        session: Session = args[0]
+        try:
+            return func(*args, **kwargs)
+        except BaseException:
+            session.rollback()
+            raise
+
+    return wrapper
+
 
 # --------------------------------------------------------------------------------------------------
 # Loading within the actor's court
@@ -361,6 +384,7 @@ def _require_staff(actor: Actor, *roles: Role) -> None:
 # Drafting
 
 
+@use_case
 def create_draft(session: Session, data: DraftIn, *, actor: Actor, clock: Clock) -> Listing:
     """A clerk or judge drafts a listing for their court (Art. 5: the court acts on a creditor's
     application or on its own authority). Every field is checked now, so the judge later signs a
@@ -391,6 +415,9 @@ def create_draft(session: Session, data: DraftIn, *, actor: Actor, clock: Clock)
         updated_at=now,
         **application,
     )
+    # The journal lock (taken anyway by the audit entry below) serializes this check with a
+    # concurrent submission of the same draft, so a double click cannot store two listings.
+    lock_journal(session)
     _check_no_duplicate(session, listing)
     _check_relisting_bar(session, listing, today=today)
     session.add(listing)
@@ -403,6 +430,10 @@ def create_draft(session: Session, data: DraftIn, *, actor: Actor, clock: Clock)
     return listing
 
 
+_PERSON_FIELDS = ("name", "name_key", "id_hash", "id_cipher", "id_masked", "sex", "birth_date")
+_SUBJECT_FIELDS = ("kind", *_PERSON_FIELDS)
+
+
 def _apply_patch(session: Session, listing: Listing, patch: ListingPatch, *, today: date) -> None:
     errors = ErrorCollector()
     check_on = listing.decided_on or today
@@ -410,10 +441,12 @@ def _apply_patch(session: Session, listing: Listing, patch: ListingPatch, *, tod
         new_subject = errors.check(_build_subject, session, patch.subject, on=check_on)
         if new_subject is not None:
             subject = listing.subject
-            for attr in ("kind", "name", "name_key", "id_hash", "id_cipher", "id_masked", "sex", "birth_date"):  # fmt: skip
+            for attr in _SUBJECT_FIELDS:
                 setattr(subject, attr, getattr(new_subject, attr))
-            subject.bound_persons = list(new_subject.bound_persons)
-            new_subject.bound_persons = []
+            subject.bound_persons = [
+                BoundPerson(role=p.role, **{a: getattr(p, a) for a in _PERSON_FIELDS})
+                for p in new_subject.bound_persons
+            ]
     if patch.case is not None:
         fields = errors.check(_case_fields, patch.case, court_id=listing.court_id, today=today)
         if fields:
@@ -442,6 +475,7 @@ def _apply_patch(session: Session, listing: Listing, patch: ListingPatch, *, tod
         )
 
 
+@use_case
 def edit_listing(
     session: Session, listing_id: int, patch: ListingPatch, *, actor: Actor, clock: Clock
 ) -> Listing:
@@ -454,9 +488,14 @@ def edit_listing(
     rules.check_act(act, listing.status, actor.role, system=actor.is_system)
     reason = _require_reason(patch.reason, label="更正理由") if correcting else patch.reason
     before = _listing_audit(listing)
+    was_full = listing.is_fully_performed
     with session.no_autoflush:
         _apply_patch(session, listing, patch, today=clock.today())
     _check_no_duplicate(session, listing)
+    if correcting:
+        # Art. 9/10: a corrected amount due can make the obligation fully performed; the three
+        # working days then run from the day the court corrects the record.
+        _follow_performance(session, listing, was_full, triggered_on=clock.today())
     listing.updated_at = clock.now()
     session.flush()
     action = "listing.corrected" if correcting else "listing.edited"
@@ -470,6 +509,7 @@ def edit_listing(
     return listing
 
 
+@use_case
 def submit_listing(session: Session, listing_id: int, *, actor: Actor, clock: Clock) -> Listing:
     """The clerk submits a complete draft to the judge for signature."""
     listing = _act(session, listing_id, Act.SUBMIT, actor)
@@ -493,6 +533,7 @@ def _revalidate(session: Session, listing: Listing, *, on: date) -> None:
     _check_relisting_bar(session, listing, today=on)
 
 
+@use_case
 def reject_listing(
     session: Session, listing_id: int, reason: str, *, actor: Actor, clock: Clock
 ) -> Listing:
@@ -509,6 +550,7 @@ def reject_listing(
     return listing
 
 
+@use_case
 def approve_listing(
     session: Session, listing_id: int, decision: ApprovalIn, *, actor: Actor, clock: Clock
 ) -> Listing:
@@ -554,6 +596,7 @@ def _publish(session: Session, listing: Listing, *, actor: Actor, clock: Clock) 
     events.emit(session, events.ListingPublished(listing), actor=actor, clock=clock)
 
 
+@use_case
 def publish_after_grace(session: Session, listing_id: int, *, actor: Actor, clock: Clock) -> bool:
     """Publish a signed listing whose grace period has ended, unless the debtor fully performed
     meanwhile (SPC 2019 opinion on 善意文明执行). Idempotent: returns False when nothing is due."""
@@ -574,6 +617,7 @@ def publish_after_grace(session: Session, listing_id: int, *, actor: Actor, cloc
 # Performance, deletion, revocation, extension, expiry
 
 
+@use_case
 def record_performance(
     session: Session, listing_id: int, payment: PaymentIn, *, actor: Actor, clock: Clock
 ) -> Listing:
@@ -603,14 +647,7 @@ def record_performance(
     )
     session.flush()
     summary = listing.performance
-    now_full = summary.status is rules.PerformanceStatus.FULL and not was_full
-    if now_full:
-        if listing.has_term and listing.status is ListingStatus.PUBLISHED:
-            listing.early_deletion_proposed = True
-        else:
-            calendar = load_calendar(session)
-            listing.deletion_due_on = rules.deletion_due_on(calendar, payment.performed_on)
-            listing.deletion_due_reason = DeletionReason.PERFORMED
+    now_full = _follow_performance(session, listing, was_full, triggered_on=payment.performed_on)
     listing.updated_at = clock.now()
     audit.record(
         session, actor, "listing.performance_recorded", ("listing", listing.id), clock=clock,
@@ -625,6 +662,29 @@ def record_performance(
     )
     _commit(session)
     return listing
+
+
+def _follow_performance(
+    session: Session, listing: Listing, was_full: bool, *, triggered_on: date
+) -> bool:
+    """What full performance sets in motion (Art. 10, Art. 2), after a payment or after a
+    correction of the amount due: a listing without a term (or not yet published) falls due for
+    deletion three working days after the trigger; a published termed listing gets early deletion
+    proposed to the judge. A correction that shows the obligation is not fully performed after all
+    withdraws what was scheduled. Returns True when the listing has just become fully performed."""
+    is_full = listing.is_fully_performed
+    if is_full and not was_full:
+        if listing.has_term and listing.status is ListingStatus.PUBLISHED:
+            listing.early_deletion_proposed = True
+        else:
+            calendar = load_calendar(session)
+            listing.deletion_due_on = rules.deletion_due_on(calendar, triggered_on)
+            listing.deletion_due_reason = DeletionReason.PERFORMED
+    elif was_full and not is_full:
+        listing.early_deletion_proposed = False
+        listing.deletion_due_on = None
+        listing.deletion_due_reason = None
+    return is_full and not was_full
 
 
 def _remove(
@@ -654,6 +714,7 @@ def _remove(
     events.emit(session, events.ListingRemoved(listing), actor=actor, clock=clock)
 
 
+@use_case
 def delete_listing(
     session: Session,
     listing_id: int,
@@ -668,6 +729,7 @@ def delete_listing(
     the database with its history but leaves the public list, and every partner receives a removal."""
     listing = _act(session, listing_id, Act.DELETE, actor)
     value = rules.check_deletion_reason(reason, has_term=listing.has_term)
+    note = " ".join((note or "").split())[:MAX_TEXT] or None
     if value is DeletionReason.CREDITOR_REQUEST and not note:
         raise ValidationFailed.on("note", "申请执行人书面申请删除的，请注明申请情况")
     _remove(session, listing, RemovalKind.DELETED, value.value, note, actor=actor, clock=clock)
@@ -675,6 +737,7 @@ def delete_listing(
     return listing
 
 
+@use_case
 def revoke_listing(
     session: Session, listing_id: int, reason: str, *, actor: Actor, clock: Clock
 ) -> Listing:
@@ -687,6 +750,7 @@ def revoke_listing(
     return listing
 
 
+@use_case
 def extend_listing(
     session: Session, listing_id: int, years: int, reason: str, *, actor: Actor, clock: Clock
 ) -> Listing:
@@ -715,6 +779,7 @@ def extend_listing(
     return listing
 
 
+@use_case
 def expire_listing(session: Session, listing_id: int, *, actor: Actor, clock: Clock) -> bool:
     """Delete a listing whose term has ended (Art. 10: within three working days after the term).
     The consumption order stays for the judge to decide (DOMAIN.md §3). Idempotent."""
@@ -733,6 +798,7 @@ def expire_listing(session: Session, listing_id: int, *, actor: Actor, clock: Cl
     return True
 
 
+@use_case
 def carry_out_due_deletion(
     session: Session, listing_id: int, *, actor: Actor, clock: Clock
 ) -> bool:
@@ -818,6 +884,7 @@ def history(session: Session, listing_id: int, *, actor: Actor):
     return audit.history(session, "listing", listing.id)
 
 
+@use_case
 def reveal_id_number(
     session: Session, listing_id: int, *, person_id: int | None = None, actor: Actor, clock: Clock
 ) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from blacklist.audit import services as audit
 from blacklist.changelog import writer
-from blacklist.changelog.models import ChangeAction, ChangeType
+from blacklist.changelog.models import Change, ChangeAction, ChangeType
 from blacklist.core.actor import Actor
 from blacklist.core.clock import Clock
 from blacklist.events import ListingCorrected, ListingEvent, ListingRemoved
@@ -173,8 +173,8 @@ def sync(
             _append(session, row, listing, ChangeAction.REMOVE, clock)
             continue
         person, mask, _ = wanted
-        if row.person_name != person.name or row.measures != mask:
-            row.person_name, row.measures = person.name, mask
+        row.person_name, row.measures = person.name, mask
+        if _last_payload(session, row.key) != restriction_record(row, listing):
             _append(session, row, listing, ChangeAction.UPSERT, clock)
 
     for (source_kind, order_id, _role, _hash), (person, mask, src_order) in desired.items():
@@ -196,6 +196,14 @@ def sync(
         session.add(row)
         session.flush()
         _append(session, row, listing, ChangeAction.UPSERT, clock)
+
+
+def _last_payload(session: Session, key: str) -> dict | None:
+    """The record partners last received for this key (a correction of the case number or the
+    court must reach them even though the person and the measures did not change)."""
+    return session.scalar(
+        select(Change.payload).where(Change.key == key).order_by(Change.seq.desc()).limit(1)
+    )
 
 
 def restriction_record(row: Restriction, listing: Listing) -> dict:

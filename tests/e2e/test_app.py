@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from blacklist import create_app
+from blacklist.db import get_db
 
 
 @pytest.fixture
 def app(database):
-    return create_app({"DATABASE_URL": database.url, "TESTING": True})
+    app = create_app({"DATABASE_URL": database.url, "TESTING": True})
+    yield app
+    get_db(app).dispose()
 
 
 def test_the_home_page_is_in_chinese(app):
@@ -54,9 +57,11 @@ def test_production_starts_with_its_own_secrets(monkeypatch):
     monkeypatch.setenv("BLACKLIST_ID_ENCRYPTION_KEY", base64.b64encode(os.urandom(32)).decode())
     app = create_app("production")
     assert app.config["DATABASE_URL"] == "sqlite://"
+    get_db(app).dispose()
 
 
 def test_environment_variables_override_the_configuration(monkeypatch, database):
     monkeypatch.setenv("BLACKLIST_FEED_RETENTION_DAYS", "45")
     app = create_app({"DATABASE_URL": database.url})
     assert app.config["FEED_RETENTION_DAYS"] == 45
+    get_db(app).dispose()
