@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Enum, Index, String
+from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from blacklist.db import Base
+from blacklist.db import Base, str_enum
 
 
 class ChangeType(StrEnum):
@@ -21,10 +21,6 @@ class ChangeAction(StrEnum):
     REMOVE = "remove"
 
 
-def _enum(cls: type) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-
-
 class Change(Base):
     """One item of the change log. ``seq`` is assigned under the journal lock, so it is gap-free and
     commit-ordered. ``payload`` is the full record at that moment (identifiers encrypted), scrubbed
@@ -35,8 +31,8 @@ class Change(Base):
     __table_args__ = (Index("ix_changes_key_seq", "key", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    type: Mapped[ChangeType] = mapped_column(_enum(ChangeType))
-    action: Mapped[ChangeAction] = mapped_column(_enum(ChangeAction))
+    type: Mapped[ChangeType] = mapped_column(str_enum(ChangeType, 16))
+    action: Mapped[ChangeAction] = mapped_column(str_enum(ChangeAction, 16))
     key: Mapped[str] = mapped_column(String(64))
     measures: Mapped[int] = mapped_column(BigInteger)
     entity_kind: Mapped[str] = mapped_column(String(32))

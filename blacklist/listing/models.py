@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blacklist.db import Base
+from blacklist.db import Base, str_enum
 from blacklist.listing.rules import (
     DeletionReason,
     Ground,
@@ -36,10 +35,6 @@ from blacklist.listing.rules import (
     summarize_performance,
 )
 from blacklist.staff.models import Court, StaffUser
-
-
-def _enum(cls: type) -> Enum:
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 def new_public_id() -> str:
@@ -55,7 +50,7 @@ class Subject(Base):
     __tablename__ = "subjects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind))
+    kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind))
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200), index=True)
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -85,7 +80,7 @@ class BoundPerson(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
-    role: Mapped[PersonRole] = mapped_column(_enum(PersonRole))
+    role: Mapped[PersonRole] = mapped_column(str_enum(PersonRole))
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200))
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -134,7 +129,7 @@ class Listing(Base):
     court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[ListingStatus] = mapped_column(_enum(ListingStatus))
+    status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus))
     grounds: Mapped[list[str]] = mapped_column(JSON)
     exemptions: Mapped[dict] = mapped_column(JSON)
     grace_days: Mapped[int] = mapped_column(default=0)
@@ -151,10 +146,10 @@ class Listing(Base):
     extension_years: Mapped[int] = mapped_column(default=0)
     ends_on: Mapped[date | None]
     deletion_due_on: Mapped[date | None]
-    deletion_due_reason: Mapped[DeletionReason | None] = mapped_column(_enum(DeletionReason))
+    deletion_due_reason: Mapped[DeletionReason | None] = mapped_column(str_enum(DeletionReason))
     #: A termed listing fully performed: early deletion is proposed to the judge (Art. 2).
     early_deletion_proposed: Mapped[bool] = mapped_column(default=False)
-    removal_kind: Mapped[RemovalKind | None] = mapped_column(_enum(RemovalKind))
+    removal_kind: Mapped[RemovalKind | None] = mapped_column(str_enum(RemovalKind))
     removal_reason: Mapped[str | None] = mapped_column(String(64))
     removal_note: Mapped[str | None] = mapped_column(Text)
     removed_on: Mapped[date | None]

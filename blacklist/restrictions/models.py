@@ -10,16 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blacklist.db import Base
+from blacklist.db import Base, str_enum
 from blacklist.listing.models import Listing, new_public_id
 from blacklist.listing.rules import PersonRole, SubjectKind
-
-
-def _enum(cls: type) -> Enum:
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
 
 class OrderKind(StrEnum):
@@ -49,11 +45,11 @@ class RestrictionOrder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
-    kind: Mapped[OrderKind] = mapped_column(_enum(OrderKind))
+    kind: Mapped[OrderKind] = mapped_column(str_enum(OrderKind))
     court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"), index=True)
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"), index=True)
     measures: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus))
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus))
     issued_on: Mapped[date]
     lifted_on: Mapped[date | None]
     lift_reason: Mapped[str | None] = mapped_column(String(64))
@@ -73,12 +69,12 @@ class Restriction(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source_kind: Mapped[SourceKind] = mapped_column(_enum(SourceKind))
+    source_kind: Mapped[SourceKind] = mapped_column(str_enum(SourceKind))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("restriction_orders.id"))
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"))
     court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"))
-    role: Mapped[PersonRole] = mapped_column(_enum(PersonRole))
-    person_kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind))
+    role: Mapped[PersonRole] = mapped_column(str_enum(PersonRole))
+    person_kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind))
     person_name: Mapped[str] = mapped_column(String(200))
     person_hash: Mapped[str] = mapped_column(String(64))
     person_cipher: Mapped[str] = mapped_column(Text)

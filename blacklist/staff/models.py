@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blacklist.core.actor import Actor, ActorKind, Role
-from blacklist.db import Base
+from blacklist.db import Base, str_enum
 
 
 class Court(Base):
@@ -35,7 +35,7 @@ class StaffUser(Base):
     court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"), index=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 16))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]

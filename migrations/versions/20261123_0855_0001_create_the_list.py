@@ -137,7 +137,7 @@ def upgrade() -> None:
     sa.Column('court_id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('display_name', sa.String(length=100), nullable=False),
-    sa.Column('role', sa.Enum('CLERK', 'JUDGE', 'ADMIN', 'AUDITOR', name='role', native_enum=False, length=16), nullable=False),
+    sa.Column('role', sa.Enum('clerk', 'judge', 'admin', 'auditor', name='role', native_enum=False, length=16), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('created_at', blacklist.db.UTCDateTime(timezone=True), nullable=False),
