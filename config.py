@@ -28,6 +28,16 @@ class Config:
     ID_ENCRYPTION_KEY = DEV_ID_ENCRYPTION_KEY
     #: Older encryption keys still accepted for decryption, comma-separated "id:base64key" pairs.
     ID_ENCRYPTION_OLD_KEYS = ""
+    #: Staff web sessions end after this many idle minutes, and after this many hours in all.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
+    #: Lifetime of a staff API bearer token.
+    API_TOKEN_HOURS = 12
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    #: CSRF tokens of staff forms stay valid as long as a session can.
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
     #: Run the scheduler and the push worker as background threads of the web process.
     SCHEDULER_IN_PROCESS = False
     #: Days the change log keeps items before partners must take a new snapshot.
@@ -61,6 +71,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     """Production refuses to start with development secrets or without a database URL."""
+
+    SESSION_COOKIE_SECURE = True
 
     @staticmethod
     def check(config: dict) -> None:

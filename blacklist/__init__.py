@@ -36,12 +36,34 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
-    from blacklist.web import errors, pages
+    from flask_wtf.csrf import CSRFProtect
 
+    from blacklist.web import api, errors, pages
+
+    csrf = CSRFProtect(app)
     errors.init_app(app)
+    api.init_app(app)
     app.register_blueprint(pages.bp)
+    _register_features(app, api.api, csrf)
 
     from blacklist import cli
 
     cli.init_app(app)
     return app
+
+
+def _register_features(app: Flask, api: Any, csrf: Any) -> None:
+    """Pages are Flask blueprints behind CSRF protection; API blueprints (flask-smorest) use
+    bearer tokens, not cookies, so CSRF does not apply to them."""
+    from blacklist.holidays import views as holiday_views
+    from blacklist.listing import api as listing_api
+    from blacklist.listing import views as listing_views
+    from blacklist.staff import admin_views as staff_admin_views
+    from blacklist.staff import api as staff_api
+    from blacklist.staff import views as staff_views
+
+    for blueprint in (staff_views.bp, staff_admin_views.bp, listing_views.bp, holiday_views.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (staff_api.blp, listing_api.blp):
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)

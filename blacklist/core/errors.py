@@ -35,6 +35,12 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+class NotAuthenticated(DomainError):
+    """No valid credentials (no session, an expired or revoked token): 401."""
+
+    status = 401
+
+
 class NotAllowed(DomainError):
     """The actor may not do this (wrong role): 403."""
 

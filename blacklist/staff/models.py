@@ -39,6 +39,12 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    #: Consecutive failed sign-ins; reset by a successful one. At the limit the account is locked.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    #: Bumped on password change or deactivation: every web session signed in before is void.
+    session_version: Mapped[int] = mapped_column(default=1)
 
     court: Mapped[Court] = relationship()
 
@@ -51,3 +57,19 @@ class StaffUser(Base):
             role=self.role,
             ip=ip,
         )
+
+
+class ApiToken(Base):
+    """A bearer token for the staff API (API.md). Only its SHA-256 is stored: the token is 256
+    random bits, so a fast hash is enough and a stolen database holds no usable token."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[StaffUser] = relationship()

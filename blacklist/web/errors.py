@@ -33,17 +33,50 @@ def _render(code: int, message: str, errors: dict | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        return _render(error.status, error.message, error.errors)
+        response = _render(error.status, error.message, error.errors)
+        if error.status == 401:
+            if _wants_json():
+                response[0].headers["WWW-Authenticate"] = 'Bearer realm="blacklist"'
+            else:
+                from flask import redirect, url_for
+
+                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         code = error.code or 500
-        return _render(code, _CHINESE.get(code, error.description or HTTPStatus(code).phrase))
+        data = getattr(error, "data", None) or {}
+        errors = flatten_errors(data.get("errors") or data.get("messages") or {})
+        message = data.get("message") or _CHINESE.get(code) or error.description
+        if code == 400 and "CSRF" in (error.description or ""):
+            message = "表单已过期或缺少安全令牌，请刷新页面后重新提交"
+        response = _render(code, message, errors)
+        for name, value in (data.get("headers") or {}).items():
+            response[0].headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return _render(500, _CHINESE[500])
+
+
+def flatten_errors(errors: dict, prefix: str = "") -> dict[str, list[str]]:
+    """webargs nests validation errors by location and field (``{"json": {"subject": {"name":
+    [...]}}}``); API.md wants ``{"subject.name": [...]}``."""
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        if not prefix and key in ("json", "query", "form", "path", "headers", "files"):
+            name = ""
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(flatten_errors(value, name))
+        else:
+            messages = value if isinstance(value, list) else [value]
+            flat.setdefault(name or "_schema", []).extend(str(m) for m in messages)
+    return flat
 
 
 _CHINESE = {

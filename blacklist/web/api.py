@@ -1,0 +1,33 @@
+"""The JSON API (flask-smorest): one ``Api`` for the app, the OpenAPI document at
+/api/openapi.json and the docs at /api/docs. Errors are rendered by ``web/errors.py`` in API.md's
+shape, so flask-smorest's own error handler is not registered."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+
+class BlacklistApi(Api):
+    def _register_error_handlers(self) -> None:
+        """Errors are handled in one place for pages and API alike (``web/errors.py``)."""
+
+
+api = BlacklistApi()
+
+BEARER = [{"bearerAuth": []}]
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "失信被执行人名单系统 API（API.md）。员工接口使用 Bearer 令牌："
+                "POST /api/v1/auth/token 获取。"
+            }
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "staff API token"}
+    )
