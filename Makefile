@@ -39,7 +39,7 @@ TEST_ENV := env $(foreach v,$(sort $(filter BLACKLIST_%,$(.VARIABLES))),\
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run migrate seed reset test test-pg lint format format-check check clean
+.PHONY: help install run migrate seed reset test test-pg browser lint format format-check check clean
 
 help: ## List the targets
 	@echo "blacklist - make targets:"
@@ -83,8 +83,22 @@ reset: ## Delete instance/ (the SQLite database and the seed stamp)
 
 # --- tests and code quality ----------------------------------------------------------------------
 
-test: $(STAMP) ## Run the tests (SQLite; PYTEST_ARGS='...' for extra arguments)
+test: $(STAMP) browser ## Run the tests (SQLite; PYTEST_ARGS='...' for extra arguments)
 	$(TEST_ENV) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium with Playwright (the Python package is a dev
+# dependency; its own browser download is never used). Installed here when missing and we are root
+# with apt-get; otherwise the browser tests skip and say why. Never fails the build by itself.
+CHROMIUM ?= /usr/bin/chromium
+browser: ## Install Debian's chromium (and CJK fonts) for the browser tests, if possible
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium and fonts-noto-cjk for the browser tests (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+			|| echo "warning: could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "note: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"; \
+	fi
 
 test-pg: $(STAMP) ## Run the tests against a fresh PostgreSQL database (PGTEST_DB, PGHOST, PGUSER)
 	dropdb $(PG_OPTS) --if-exists '$(PGTEST_DB)'

@@ -16,7 +16,10 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
     "development"). ``BLACKLIST_*`` environment variables override everything but explicit dicts."""
     from config import CONFIGS, ProductionConfig
 
-    app = Flask(__name__, instance_path=os.environ.get("BLACKLIST_INSTANCE_PATH"))
+    # Static files are served by the "web" blueprint (blacklist/web/static) at /static.
+    app = Flask(
+        __name__, static_folder=None, instance_path=os.environ.get("BLACKLIST_INSTANCE_PATH")
+    )
     overrides: dict[str, Any] = {}
     if isinstance(config, dict):
         overrides, config = config, None

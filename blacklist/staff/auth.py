@@ -86,7 +86,7 @@ def current_actor() -> Actor:
 
 def safe_next(target: str | None) -> str | None:
     """Only a local path may be a redirect target after login (no open redirect)."""
-    if not target:
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from datetime import timedelta
@@ -105,6 +106,8 @@ def create_staff_user(
         errors["username"] = ["用户名应为3至64位字母、数字、点、下划线或连字符"]
     if len(password or "") < MIN_PASSWORD_LENGTH:
         errors["password"] = [f"密码至少{MIN_PASSWORD_LENGTH}位"]
+    if display_name is not None and len(display_name.strip()) > 100:
+        errors["display_name"] = ["姓名不能超过100个字符"]
     if errors:
         raise ValidationFailed("账号信息有误", errors)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
@@ -167,7 +170,7 @@ def authenticate(
     if user.locked_until and user.locked_until > now:
         _audit_login(session, user, "staff.login_refused_locked", ip, clock)
         session.commit()
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         raise NotAuthenticated(f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试")
     if not check_password(user, password or ""):
         user.failed_logins += 1
@@ -300,16 +303,21 @@ def set_staff_active(
     user.is_active = active
     if not active:
         user.session_version += 1
-        for token in session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        ):
-            token.revoked_at = clock.now()
+        _revoke_all_tokens(session, user, clock)
     audit.record(
         session, actor, "staff.activated" if active else "staff.deactivated",
         ("staff_user", user.id), clock=clock, before={"is_active": before}, after={"is_active": active},
     )  # fmt: skip
     session.commit()
     return user
+
+
+def _revoke_all_tokens(session: Session, user: StaffUser, clock: Clock) -> None:
+    """End every API token of the account (deactivation, password reset after a compromise)."""
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = clock.now()
 
 
 def set_staff_password(
@@ -323,6 +331,7 @@ def set_staff_password(
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
+    _revoke_all_tokens(session, user, clock)
     audit.record(session, actor, "staff.password_set", ("staff_user", user.id), clock=clock)
     session.commit()
     return user

@@ -65,3 +65,9 @@ def test_environment_variables_override_the_configuration(monkeypatch, database)
     app = create_app({"DATABASE_URL": database.url})
     assert app.config["FEED_RETENTION_DAYS"] == 45
     get_db(app).dispose()
+
+
+def test_the_staff_stylesheet_is_served(app):
+    response = app.test_client().get("/static/staff.css")
+    assert response.status_code == 200
+    assert "text/css" in response.content_type
