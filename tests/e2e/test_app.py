@@ -68,6 +68,9 @@ def test_environment_variables_override_the_configuration(monkeypatch, database)
 
 
 def test_the_staff_stylesheet_is_served(app):
-    response = app.test_client().get("/static/staff.css")
-    assert response.status_code == 200
-    assert "text/css" in response.content_type
+    with app.test_client() as client:
+        response = client.get("/static/staff.css")
+        assert response.status_code == 200
+        assert "text/css" in response.content_type
+        assert ".topbar" in response.get_data(as_text=True)
+        response.close()
