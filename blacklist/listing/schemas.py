@@ -273,10 +273,6 @@ class StaffListing:
         return {"kind": listing.removal_kind, "reason": reason, "on": listing.removed_on}
 
 
-def _person_only(getter):
-    return lambda subject: getter(subject) if subject.kind is SubjectKind.PERSON else None
-
-
 class CourtSchema(Schema):
     code = fields.String()
     name = fields.String()
@@ -293,10 +289,13 @@ class StaffPersonSchema(Schema):
 
 
 class StaffSubjectSchema(Schema):
+    """The debtor as staff see it. No birth date: the mask hides exactly the birth month and day,
+    so the two together would give the full number away; ``sex`` comes from the number too."""
+
     kind = fields.Enum(SubjectKind, by_value=True)
     name = fields.String()
     id_number_masked = fields.Function(
-        _person_only(lambda s: s.id_masked),
+        lambda s: s.id_masked if s.kind is SubjectKind.PERSON else None,
         metadata={
             "type": "string",
             "nullable": True,

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -225,7 +225,12 @@ def _parse_amount(errors: ErrorCollector, value, field: str) -> Decimal | None:
     except InvalidOperation:
         errors.add(ValidationFailed.on(field, "金额格式不正确"))
         return None
-    if amount < 0 or amount.as_tuple().exponent < -2 or amount >= Decimal("1e16"):
+    if (
+        not amount.is_finite()
+        or amount < 0
+        or amount.as_tuple().exponent < -2
+        or amount >= Decimal("1e16")
+    ):
         errors.add(ValidationFailed.on(field, "金额应为不小于0、最多两位小数的数字"))
         return None
     return amount.quantize(Decimal("0.01"))
@@ -849,7 +854,12 @@ def list_listings(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page, per_page = max(page, 1), min(max(per_page, 1), 100)
     items = session.scalars(
-        query.options(selectinload(Listing.subject), selectinload(Listing.case))
+        query.options(
+            selectinload(Listing.subject).selectinload(Subject.bound_persons),
+            selectinload(Listing.case),
+            selectinload(Listing.court),
+            selectinload(Listing.performances),
+        )
         .order_by(Listing.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -871,11 +881,13 @@ def _search_condition(session: Session, text: str):
             return Subject.id_hash == vault.hash(parse_credit_code(text).code)
         except ValidationFailed:
             pass
+    # A name or a case number (or part of one): "王执中" is a name, "执1234号" part of a case number.
     key = rules.case_number_key(text)
-    if "执" in key or key.startswith("("):
-        case_ids = select(Case.id).where(Case.case_number_key.contains(key, autoescape=True))
-        return Listing.case_id.in_(case_ids)
-    return Subject.name_key.contains(normalize_name(text), autoescape=True)
+    case_ids = select(Case.id).where(Case.case_number_key.contains(key, autoescape=True))
+    return or_(
+        Subject.name_key.contains(normalize_name(text), autoescape=True),
+        Listing.case_id.in_(case_ids),
+    )
 
 
 def history(session: Session, listing_id: int, *, actor: Actor):
@@ -890,8 +902,8 @@ def reveal_id_number(
 ) -> str:
     """Staff see masked ID numbers; opening a full number is deliberate and itself audited
     (DOMAIN.md §6, PIPL). ``person_id`` picks a bound person instead of the debtor."""
+    listing = get_listing(session, listing_id, actor=actor)  # another court's: 404 first
     _require_staff(actor, Role.CLERK, Role.JUDGE)
-    listing = get_listing(session, listing_id, actor=actor)
     if person_id is None:
         cipher, who = listing.subject.id_cipher, "debtor"
     else:

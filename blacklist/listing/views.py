@@ -23,6 +23,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from blacklist.audit.models import AuditEntry
 from blacklist.core.actor import Role
 from blacklist.core.clock import CHINA_TZ
 from blacklist.core.errors import Conflict, DomainError, ValidationFailed
@@ -31,16 +32,13 @@ from blacklist.db import get_session
 from blacklist.listing import forms, queries, rules, services
 from blacklist.listing.rules import (
     BOUND_ROLES,
-    DELETION_REASON_LABELS,
     EXEMPTION_LABELS,
     GROUND_LABELS,
-    PERSON_ROLE_LABELS,
     REMOVAL_KIND_LABELS,
-    STATUS_LABELS,
     Act,
     DeletionReason,
     ListingStatus,
-    RemovalKind,
+    PersonRole,
 )
 from blacklist.staff import auth
 from blacklist.staff.auth import staff_page
@@ -104,7 +102,7 @@ def _reason_label(value: str | None) -> str:
         return value
 
 
-def _entry_details(entry) -> str:
+def _entry_details(entry: AuditEntry) -> str:
     """A short Chinese summary of what an audit entry changed."""
     after = entry.after or {}
     parts = []
@@ -134,8 +132,6 @@ def _entry_details(entry) -> str:
 
 
 def _role_label(value: str) -> str:
-    from blacklist.listing.rules import PersonRole
-
     try:
         return PersonRole(value).label
     except ValueError:
@@ -164,14 +160,9 @@ def _helpers() -> dict:
         "money": _money,
         "amount_pattern": AMOUNT_PATTERN,
         "GROUND_LABELS": GROUND_LABELS,
-        "STATUS_LABELS": STATUS_LABELS,
-        "PERSON_ROLE_LABELS": PERSON_ROLE_LABELS,
         "BOUND_ROLES": BOUND_ROLES,
         "EXEMPTION_LABELS": EXEMPTION_LABELS,
-        "DELETION_REASON_LABELS": DELETION_REASON_LABELS,
         "REMOVAL_KIND_LABELS": REMOVAL_KIND_LABELS,
-        "RemovalKind": RemovalKind,
-        "ListingStatus": ListingStatus,
         "Act": Act,
         "today": auth.clock().today(),
     }

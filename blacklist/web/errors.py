@@ -75,9 +75,13 @@ def flatten_errors(errors: dict, prefix: str = "") -> dict[str, list[str]]:
             flat.update(flatten_errors(value, name))
         else:
             messages = value if isinstance(value, list) else [value]
-            flat.setdefault(name or "_schema", []).extend(str(m) for m in messages)
+            flat.setdefault(name or "_schema", []).extend(
+                _WEBARGS_MESSAGES.get(str(m), str(m)) for m in messages
+            )
     return flat
 
+
+_WEBARGS_MESSAGES = {"Invalid JSON body.": "请求体不是有效的 JSON"}
 
 _CHINESE = {
     400: "请求格式不正确",

@@ -76,11 +76,6 @@ def other_court(session, clock, monkeypatch) -> dict[str, Actor]:
     return _court_with_staff(session, clock, "SH0101", "上海")
 
 
-def username(court: dict[str, Actor], role: str) -> str:
-    """The username of ``court``'s account with ``role`` (``setup_court``'s naming)."""
-    return court[role].name
-
-
 def api_token(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
     """A bearer token for ``username`` from ``POST /api/v1/auth/token``."""
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from blacklist import create_app
 from blacklist.db import get_db
-from tests.factories import fast_password_hashing, resident_id, setup_court
+from tests.factories import credit_code, fast_password_hashing, resident_id, setup_court
 
 CHROMIUM = os.environ.get("BLACKLIST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -84,22 +84,51 @@ def test_a_clerk_adds_an_organisation_listing_and_a_judge_signs_it(live_server, 
     representative_id = resident_id("19700505", "235")
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
 
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirm() of irreversible acts
+
     sign_in(page, base, "bj0105-clerk")
-    assert _new_organisation_listing is not None
-    listing_url = _new_organisation_listing(page, base, representative_id)
+    listing_url = new_organisation_listing(page, base, representative_id)
     page.screenshot(path=str(ARTIFACTS / "1-clerk-listing-submitted.png"), full_page=True)
     page.click("text=退出")
 
     sign_in(page, base, "bj0105-judge")
-    _approve(page, listing_url)
+    approve(page, listing_url)
     page.screenshot(path=str(ARTIFACTS / "2-judge-listing-published.png"), full_page=True)
     assert "已发布" in page.inner_text("main")
     assert representative_id not in page.content()  # masked everywhere
 
     page.goto(f"{base}/staff/")
     page.screenshot(path=str(ARTIFACTS / "3-dashboard.png"), full_page=True)
-    assert "北京某某商贸有限公司" in page.inner_text("main")
+    published_row = page.locator("tr", has_text="北京某某商贸有限公司").filter(has_text="发布")
+    assert published_row.count() >= 1
 
 
-_new_organisation_listing = None
-_approve = None
+def new_organisation_listing(page, base: str, representative_id: str) -> str:
+    """The clerk fills the new-listing form as a person would and submits it for approval."""
+    page.goto(f"{base}/staff/listings/new")
+    page.check('input[name="subject.kind"][value=organisation]')
+    page.fill('[name="subject.name"]', "北京某某商贸有限公司")
+    page.fill('[name="subject.credit_code"]', credit_code())
+    page.fill('[name="subject.legal_representative.name"]', "李四")
+    page.fill('[name="subject.legal_representative.id_number"]', representative_id)
+    page.fill('[name="case.case_number"]', "(2024)京0105执2001号")
+    page.fill('[name="case.filed_on"]', "2024-03-01")
+    page.fill('[name="case.basis_document_number"]', "(2023)京0105民初5678号")
+    page.fill('[name="case.basis_issuer"]', "北京市朝阳区人民法院")
+    page.fill('[name="case.obligation"]', "支付货款人民币500000元及利息")
+    page.fill('[name="case.amount_due"]', "500000.00")
+    page.check("input[name=grounds][value=evades]")
+    page.screenshot(path=str(ARTIFACTS / "0-clerk-new-listing-form.png"), full_page=True)
+    page.click("button[name=action][value=submit]")
+    page.wait_for_selector("text=已提交审批")
+    assert "/staff/listings/" in page.url
+    return page.url
+
+
+def approve(page, listing_url: str) -> None:
+    """The judge signs the decision, ticking the confirmation box."""
+    page.goto(listing_url)
+    page.fill("#approve-decision_number", "(2025)京0105执2001号之一")
+    page.check("#act-approve input[name=confirm]")
+    page.click("#act-approve button[type=submit]")
+    page.wait_for_selector("text=决定书已签发")

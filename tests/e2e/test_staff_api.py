@@ -668,14 +668,7 @@ def _matrix():
             for whose in ("own", "other"):
                 if spec.setup is None and whose == "other":
                     continue  # a draft is always made in the caller's own court
-                marks = ()
-                if act == "reveal id" and whose == "other" and role not in spec.roles:
-                    marks = pytest.mark.xfail(
-                        strict=True,
-                        reason="services.reveal_id_number checks the role before the court, so "
-                        "it answers 403 where every other act answers 404 (reported)",
-                    )
-                yield pytest.param(act, role, whose, id=f"{act}-{role}-{whose} court", marks=marks)
+                yield pytest.param(act, role, whose, id=f"{act}-{role}-{whose} court")
 
 
 @pytest.mark.parametrize("act, role, whose", list(_matrix()))

@@ -1473,3 +1473,27 @@ def test_a_corrected_amount_due_that_payments_no_longer_cover_withdraws_the_sche
     assert not services.carry_out_due_deletion(
         session, listing.id, actor=Actor.system("scheduler"), clock=clock
     )
+
+
+def test_a_name_containing_the_character_of_enforcement_is_found_as_a_name(session, clock, court):
+    listing = services.create_draft(
+        session, person_draft(name="王执中"), actor=court["clerk"], clock=clock
+    )
+    found, total = services.list_listings(session, actor=court["clerk"], q="王执中")
+    assert total == 1 and found[0].id == listing.id
+    found, total = services.list_listings(session, actor=court["clerk"], q="执1234号")
+    assert total == 1
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity"])
+def test_a_payment_of_no_real_amount_is_refused(session, clock, court, amount):
+    listing = publish_listing(session, clock, court)
+    with pytest.raises(ValidationFailed) as error:
+        services.record_performance(
+            session,
+            listing.id,
+            PaymentIn(amount, clock.today()),
+            actor=court["clerk"],
+            clock=clock,
+        )
+    assert "amount" in error.value.errors
