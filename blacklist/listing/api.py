@@ -8,13 +8,11 @@ the request with a schema, calls one service and dumps the result with a schema.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blacklist.db import get_session
@@ -37,7 +35,7 @@ from blacklist.listing.schemas import (
     StaffListingSchema,
 )
 from blacklist.restrictions.catalogue import codes_of
-from blacklist.restrictions.models import Restriction
+from blacklist.restrictions.queries import measures_in_force
 from blacklist.staff import auth
 from blacklist.web.api import BEARER
 from blacklist.web.schemas import ApiErrorSchema
@@ -76,16 +74,7 @@ def staff_view(session: Session, listings: Iterable[Listing]) -> list[StaffListi
     active restriction rows (the debtor's joint sanctions and the consumption order of everyone the
     listing binds), read in one query for the whole page."""
     listings = list(listings)
-    masks: dict[int, int] = defaultdict(int)
-    if listings:
-        rows = session.execute(
-            select(Restriction.listing_id, Restriction.measures).where(
-                Restriction.listing_id.in_([listing.id for listing in listings]),
-                Restriction.is_active.is_(True),
-            )
-        )
-        for listing_id, measures in rows:
-            masks[listing_id] |= measures
+    masks = measures_in_force(session, (listing.id for listing in listings))
     return [StaffListing(listing, codes_of(masks[listing.id])) for listing in listings]
 
 

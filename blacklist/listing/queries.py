@@ -24,7 +24,7 @@ from blacklist.listing import rules
 from blacklist.listing.models import Listing, Subject
 from blacklist.listing.rules import ListingStatus
 from blacklist.restrictions import catalogue
-from blacklist.restrictions.models import Restriction
+from blacklist.restrictions.queries import active_for_listing
 
 #: Rows shown per dashboard section; the section says when there are more.
 SECTION_LIMIT = 50
@@ -254,11 +254,7 @@ _SOURCE_LABELS = {
 def restrictions_in_force(session: Session, listing_id: int) -> list[RestrictionRow]:
     """The measures that bind the debtor (and, for an organisation, its legal representative and
     the other people its listing binds) because of this listing, with their Chinese labels."""
-    rows = session.scalars(
-        select(Restriction)
-        .where(Restriction.listing_id == listing_id, Restriction.is_active.is_(True))
-        .order_by(Restriction.id)
-    ).all()
+    rows = active_for_listing(session, listing_id)
     return [
         RestrictionRow(
             role_label=row.role.label,
