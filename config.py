@@ -44,6 +44,12 @@ class Config:
     FEED_RETENTION_DAYS = 30
     #: Redis or memory storage for rate limits (used by the public pages).
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Per client (IP address): public searches (pages and API together), and record/statistics pages.
+    PUBLIC_SEARCH_RATE_LIMIT = "30 per minute;600 per day"
+    PUBLIC_RECORD_RATE_LIMIT = "120 per minute"
+    #: Number of proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
+    PROXY_FIX_HOPS = 0
     #: flask-smorest / OpenAPI.
     API_TITLE = "blacklist API"
     API_VERSION = "v1"

@@ -41,9 +41,15 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
 
     from flask_wtf.csrf import CSRFProtect
 
-    from blacklist.web import api, errors, pages
+    from blacklist.web import api, errors, pages, ratelimit
 
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     csrf = CSRFProtect(app)
+    ratelimit.init_app(app)
     errors.init_app(app)
     api.init_app(app)
     app.register_blueprint(pages.bp)
@@ -61,12 +67,20 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
     from blacklist.holidays import views as holiday_views
     from blacklist.listing import api as listing_api
     from blacklist.listing import views as listing_views
+    from blacklist.publication import api as public_api
+    from blacklist.publication import views as public_views
     from blacklist.staff import admin_views as staff_admin_views
     from blacklist.staff import api as staff_api
     from blacklist.staff import views as staff_views
 
-    for blueprint in (staff_views.bp, staff_admin_views.bp, listing_views.bp, holiday_views.bp):
+    for blueprint in (
+        public_views.bp,
+        staff_views.bp,
+        staff_admin_views.bp,
+        listing_views.bp,
+        holiday_views.bp,
+    ):
         app.register_blueprint(blueprint)
-    for blueprint in (staff_api.blp, listing_api.blp):
+    for blueprint in (staff_api.blp, listing_api.blp, public_api.blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

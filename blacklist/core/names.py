@@ -88,10 +88,12 @@ def normalize_name(raw: str) -> str:
     """The search key of a name: ``normalize_name("張三") == normalize_name("张三")``.
 
     NFKC (full-width Latin and digits become ASCII), traditional to simplified (OpenCC ``t2s``),
-    no whitespace, control or format characters at all, one kind of middle dot, Latin case folded.
+    no whitespace, control or format characters at all, no middle dot, Latin case folded. The
+    middle dot of minority names is left out because people type it in many ways or not at all:
+    "阿依古丽买买提" finds "阿依古丽·买买提".
     Never raises: an empty or unusable input gives ``""``, which callers must not search for.
     """
     text = unicodedata.normalize("NFKC", raw or "")
     text = "".join(c for c in text if not c.isspace() and unicodedata.category(c) not in _HIDDEN)
     text = unicodedata.normalize("NFKC", _to_simplified(text).casefold())
-    return _unify_dots(text)
+    return _unify_dots(text).replace(MIDDLE_DOT, "")

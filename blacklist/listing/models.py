@@ -122,6 +122,8 @@ class Listing(Base):
         Index("ix_listings_status_publish_on", "status", "publish_on"),
         Index("ix_listings_status_deletion_due_on", "status", "deletion_due_on"),
         Index("ix_listings_status_ends_on", "status", "ends_on"),
+        Index("ix_listings_status_published_on", "status", "published_on"),
+        Index("ix_listings_removed_on", "removed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

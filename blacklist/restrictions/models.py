@@ -66,6 +66,7 @@ class Restriction(Base):
     __table_args__ = (
         Index("ix_restrictions_person_hash_is_active", "person_hash", "is_active"),
         Index("ix_restrictions_listing_id", "listing_id"),
+        Index("ix_restrictions_person_name_key_is_active", "person_name_key", "is_active"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +77,8 @@ class Restriction(Base):
     role: Mapped[PersonRole] = mapped_column(str_enum(PersonRole))
     person_kind: Mapped[SubjectKind] = mapped_column(str_enum(SubjectKind))
     person_name: Mapped[str] = mapped_column(String(200))
+    #: Search key of the name (``core.names.normalize_name``) for the public restricted-people page.
+    person_name_key: Mapped[str] = mapped_column(String(200), default="")
     person_hash: Mapped[str] = mapped_column(String(64))
     person_cipher: Mapped[str] = mapped_column(Text)
     person_masked: Mapped[str] = mapped_column(String(32))

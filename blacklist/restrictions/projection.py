@@ -18,6 +18,7 @@ from blacklist.changelog import writer
 from blacklist.changelog.models import Change, ChangeAction, ChangeType
 from blacklist.core.actor import Actor
 from blacklist.core.clock import Clock
+from blacklist.core.names import normalize_name
 from blacklist.events import ListingCorrected, ListingEvent, ListingRemoved
 from blacklist.listing.models import Listing
 from blacklist.listing.rules import ListingStatus, PersonRole
@@ -174,6 +175,7 @@ def sync(
             continue
         person, mask, _ = wanted
         row.person_name, row.measures = person.name, mask
+        row.person_name_key = normalize_name(person.name)
         if _last_payload(session, row.key) != restriction_record(row, listing):
             _append(session, row, listing, ChangeAction.UPSERT, clock)
 
@@ -186,6 +188,7 @@ def sync(
             role=person.role,
             person_kind=person.kind,
             person_name=person.name,
+            person_name_key=normalize_name(person.name),
             person_hash=person.hash,
             person_cipher=person.cipher,
             person_masked=person.masked,

@@ -1,0 +1,517 @@
+"""Public reads of the list (DOMAIN.md §6, Art. 6). Only *published* listings appear; a removal
+takes effect at once because every read goes to the list tables. ID numbers leave as masked
+strings only; organisations' credit codes are public.
+
+Search needs a name (2+ characters) or an exact ID number / credit code (never "everything"), and
+pages are capped so the list cannot be walked through by paging. How each search is served:
+
+- exact ID number or credit code → ``subjects.id_hash`` (btree, ``ix_subjects_id_hash``) then
+  ``listings.subject_id`` (unique btree);
+- a person's name → equality on ``subjects.name_key`` (btree, ``ix_subjects_name_key``);
+- part of an organisation's name (3+ characters) → ``name_key LIKE '%…%'``, served on PostgreSQL by
+  the trigram GIN index ``ix_subjects_name_key_trgm``; SQLite scans (the embedded default is small);
+- the province filter joins ``courts`` (by primary key) after the subject lookup;
+- restricted people → ``restrictions(person_hash, is_active)`` or
+  ``restrictions(person_name_key, is_active)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from blacklist.core.errors import ErrorCollector, ValidationFailed
+from blacklist.core.identity import (
+    looks_like_credit_code,
+    looks_like_resident_id,
+    parse_credit_code,
+    parse_resident_id,
+)
+from blacklist.core.names import normalize_name
+from blacklist.db import vault_of
+from blacklist.listing.models import Listing, Subject
+from blacklist.listing.rules import (
+    Ground,
+    ListingStatus,
+    PersonRole,
+    RemovalKind,
+    SubjectKind,
+    age_on,
+)
+from blacklist.restrictions import catalogue
+from blacklist.restrictions.models import Restriction, SourceKind
+from blacklist.staff.models import Court
+from blacklist.staff.services import PROVINCES
+
+MAX_PER_PAGE = 50
+DEFAULT_PER_PAGE = 20
+#: No query may page further than this many results: refine the query instead.
+MAX_RESULTS = 500
+MIN_NAME_CHARS = 2
+MIN_PARTIAL_NAME_CHARS = 3
+
+
+# --------------------------------------------------------------------------------------------------
+# The query
+
+
+@dataclass(frozen=True)
+class PublicQuery:
+    """A validated public search: a name key or an identifier hash, optionally a province."""
+
+    name_key: str | None = None
+    id_hash: str | None = None
+    province: str | None = None
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def parse_query(
+    session: Session,
+    *,
+    name: str | None,
+    id_number: str | None,
+    province: str | None = None,
+    page: int | str | None = 1,
+    per_page: int | str | None = DEFAULT_PER_PAGE,
+) -> PublicQuery:
+    """Check what the public typed (DOMAIN.md §6): a name of 2+ characters or an exact ID number /
+    credit code is required; the page size is capped at 50 and no query pages past 500 results.
+    Errors name the field, in Chinese; nothing is searched for a bad query."""
+    errors = ErrorCollector()
+    name_key = normalize_name(name or "") or None
+    raw_id = "".join((id_number or "").split())
+    id_hash = None
+    if raw_id:
+        id_hash = errors.check(_identifier_hash, session, raw_id)
+    if name_key is not None and len(name_key) < MIN_NAME_CHARS:
+        errors.add(ValidationFailed.on("name", f"请输入至少{MIN_NAME_CHARS}个字的姓名或名称"))
+    if name_key is None and not raw_id:
+        errors.add(
+            ValidationFailed.on(
+                "name", "请输入被执行人姓名/名称，或完整的身份证号码/统一社会信用代码"
+            )
+        )
+    province = (province or "").strip() or None
+    if province is not None and province not in PROVINCES:
+        errors.add(ValidationFailed.on("province", "请选择正确的省份"))
+    page_number = _positive_int(errors, page, "page", 1)
+    size = _positive_int(errors, per_page, "per_page", DEFAULT_PER_PAGE)
+    if size is not None and size > MAX_PER_PAGE:
+        errors.add(ValidationFailed.on("per_page", f"每页最多{MAX_PER_PAGE}条"))
+    if page_number and size and (page_number - 1) * size >= MAX_RESULTS:
+        errors.add(
+            ValidationFailed.on(
+                "page", f"最多显示前{MAX_RESULTS}条结果，请缩小查询范围（如选择省份）"
+            )
+        )
+    errors.raise_if_any("查询条件有误")
+    return PublicQuery(name_key, id_hash, province, page_number, size)
+
+
+def _positive_int(errors: ErrorCollector, value, field_name: str, default: int) -> int | None:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors.add(ValidationFailed.on(field_name, "应为正整数"))
+        return None
+    if number < 1:
+        errors.add(ValidationFailed.on(field_name, "应为正整数"))
+        return None
+    return number
+
+
+def _identifier_hash(session: Session, raw: str) -> str:
+    """An exact resident ID number (lower- or upper-case X, 15 or 18 digits) or a credit code."""
+    vault = vault_of(session)
+    if looks_like_resident_id(raw):
+        try:
+            return vault.hash(parse_resident_id(raw, "id_number").number)
+        except ValidationFailed:
+            if not looks_like_credit_code(raw):
+                raise
+    if looks_like_credit_code(raw):
+        return vault.hash(parse_credit_code(raw, "id_number").code)
+    raise ValidationFailed.on("id_number", "请输入完整的18位身份证号码或统一社会信用代码")
+
+
+# --------------------------------------------------------------------------------------------------
+# What the public sees of a listing (Art. 6; API.md's public item)
+
+
+@dataclass(frozen=True)
+class PublicListing:
+    public_id: str
+    kind: str
+    name: str
+    sex: str | None
+    age: int | None
+    id_number_masked: str | None
+    credit_code: str | None
+    legal_representative: str | None
+    court: str
+    province: str
+    case_number: str
+    filed_on: date
+    basis_document_number: str
+    basis_issuer: str
+    obligation: str
+    performance: str
+    performed_amount: Decimal
+    unperformed_amount: Decimal | None
+    conduct: list[str]
+    published_on: date | None
+    updated_at: object = None
+    version: int = 0
+
+    @property
+    def sex_label(self) -> str:
+        return {"male": "男", "female": "女"}.get(self.sex or "", "")
+
+    @property
+    def performance_label(self) -> str:
+        return {"none": "全部未履行", "partial": "部分未履行", "full": "全部履行"}[self.performance]
+
+
+def public_view(listing: Listing, today: date) -> PublicListing:
+    subject, case, court = listing.subject, listing.case, listing.court
+    person = subject.kind is SubjectKind.PERSON
+    summary = listing.performance
+    representative = subject.legal_representative
+    return PublicListing(
+        public_id=listing.public_id,
+        kind=subject.kind.value,
+        name=subject.name,
+        sex=subject.sex if person else None,
+        age=age_on(subject.birth_date, today) if person and subject.birth_date else None,
+        id_number_masked=subject.id_masked if person else None,
+        credit_code=None if person else subject.id_masked,
+        legal_representative=representative.name if representative else None,
+        court=court.name,
+        province=court.province,
+        case_number=case.case_number,
+        filed_on=case.filed_on,
+        basis_document_number=case.basis_document_number,
+        basis_issuer=case.basis_issuer,
+        obligation=case.obligation,
+        performance=summary.status.value,
+        performed_amount=summary.performed_amount,
+        unperformed_amount=summary.unperformed_amount,
+        conduct=[Ground(g).label for g in sorted(listing.grounds)],
+        published_on=listing.published_on,
+        updated_at=listing.updated_at,
+        version=listing.version,
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, min(-(-self.total // self.per_page), -(-MAX_RESULTS // self.per_page)))
+
+
+_LISTING_LOADS = (
+    selectinload(Listing.subject).selectinload(Subject.bound_persons),
+    selectinload(Listing.case),
+    selectinload(Listing.court),
+    selectinload(Listing.performances),
+)
+
+
+def _subject_condition(query: PublicQuery):
+    if query.id_hash is not None:
+        return Subject.id_hash == query.id_hash
+    key = query.name_key
+    exact = Subject.name_key == key
+    if len(key) < MIN_PARTIAL_NAME_CHARS:
+        return exact
+    return or_(
+        exact,
+        and_(
+            Subject.kind == SubjectKind.ORGANISATION,
+            Subject.name_key.contains(key, autoescape=True),
+        ),
+    )
+
+
+def search_listings(session: Session, query: PublicQuery, *, today: date) -> Page:
+    """Published listings matching the query, newest publication first."""
+    statement = (
+        select(Listing)
+        .join(Subject, Subject.id == Listing.subject_id)
+        .where(Listing.status == ListingStatus.PUBLISHED, _subject_condition(query))
+    )
+    if query.province:
+        statement = statement.join(Court, Court.id == Listing.court_id).where(
+            Court.province == query.province
+        )
+    total = min(
+        session.scalar(select(func.count()).select_from(statement.limit(MAX_RESULTS).subquery()))
+        or 0,
+        MAX_RESULTS,
+    )
+    listings = session.scalars(
+        statement.options(*_LISTING_LOADS)
+        .order_by(Listing.published_on.desc(), Listing.id.desc())
+        .offset(query.offset)
+        .limit(query.per_page)
+    ).all()
+    return Page([public_view(x, today) for x in listings], total, query.page, query.per_page)
+
+
+def get_published(session: Session, public_id: str, *, today: date) -> PublicListing | None:
+    """One published listing by its public id; None once removed (or never published)."""
+    if not public_id or len(public_id) > 32:
+        return None
+    listing = session.scalar(
+        select(Listing)
+        .where(Listing.public_id == public_id, Listing.status == ListingStatus.PUBLISHED)
+        .options(*_LISTING_LOADS)
+    )
+    return public_view(listing, today) if listing else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Consumption-restricted people (限制消费人员)
+
+
+@dataclass(frozen=True)
+class RestrictedPerson:
+    """A person or organisation under a consumption restriction order, and why (DOMAIN.md §3)."""
+
+    name: str
+    kind: str
+    role: str
+    role_label: str
+    id_masked: str
+    debtor_name: str
+    court: str
+    province: str
+    case_number: str
+    since: date
+    measures: list[str] = field(default_factory=list)
+    listing_public_id: str | None = None
+
+
+def search_restricted(session: Session, query: PublicQuery) -> Page:
+    """People and organisations bound by an active consumption restriction order (listed debtors,
+    the legal representatives and other people of listed organisations, and later standalone
+    orders). Exit bans are never shown to the public."""
+    condition = (
+        Restriction.person_hash == query.id_hash
+        if query.id_hash is not None
+        else Restriction.person_name_key == query.name_key
+    )
+    statement = (
+        select(Restriction)
+        .join(Listing, Listing.id == Restriction.listing_id)
+        .where(
+            condition,
+            Restriction.is_active.is_(True),
+            Restriction.source_kind == SourceKind.CONSUMPTION_ORDER,
+        )
+    )
+    if query.province:
+        statement = statement.join(Court, Court.id == Restriction.court_id).where(
+            Court.province == query.province
+        )
+    total = min(
+        session.scalar(select(func.count()).select_from(statement.limit(MAX_RESULTS).subquery()))
+        or 0,
+        MAX_RESULTS,
+    )
+    rows = session.scalars(
+        statement.options(
+            selectinload(Restriction.listing).selectinload(Listing.subject),
+            selectinload(Restriction.listing).selectinload(Listing.case),
+            selectinload(Restriction.listing).selectinload(Listing.court),
+        )
+        .order_by(Restriction.since.desc(), Restriction.id.desc())
+        .offset(query.offset)
+        .limit(query.per_page)
+    ).all()
+    items = [
+        RestrictedPerson(
+            name=row.person_name,
+            kind=row.person_kind.value,
+            role=row.role.value,
+            role_label=PersonRole(row.role).label,
+            id_masked=row.person_masked,
+            debtor_name=row.listing.subject.name,
+            court=row.listing.court.name,
+            province=row.listing.court.province,
+            case_number=row.listing.case.case_number,
+            since=row.since,
+            measures=[catalogue.label(c) for c in catalogue.codes_of(row.measures)],
+            listing_public_id=row.listing.public_id
+            if row.listing.status is ListingStatus.PUBLISHED
+            else None,
+        )
+        for row in rows
+    ]
+    return Page(items, total, query.page, query.per_page)
+
+
+# --------------------------------------------------------------------------------------------------
+# Statistics
+
+
+@dataclass(frozen=True)
+class Statistics:
+    today: date
+    published: int
+    persons: int
+    organisations: int
+    restricted_people: int
+    by_province: list[tuple[str, int]]
+    months: list[str]
+    new_by_month: dict[str, int]
+    removed_by_month: dict[str, dict[str, int]]  # month → reason label → count
+    removal_reasons: list[str]
+
+
+_CACHE: dict[tuple, tuple[float, Statistics]] = {}
+STATS_TTL_SECONDS = 60
+
+
+def statistics(session: Session, *, today: date, months: int = 12) -> Statistics:
+    """Current totals, published listings by province, and per month the new publications and the
+    removals by reason (the last ``months`` months). Cached for a minute per process: the figures
+    are aggregates, and a minute's delay is harmless (record pages and search are never cached)."""
+    key = (str(session.get_bind().url), today, months)
+    hit = _CACHE.get(key)
+    if hit and time.monotonic() - hit[0] < STATS_TTL_SECONDS:
+        return hit[1]
+    result = _compute_statistics(session, today=today, months=months)
+    _CACHE[key] = (time.monotonic(), result)
+    return result
+
+
+def clear_statistics_cache() -> None:
+    _CACHE.clear()
+
+
+def _month_list(today: date, months: int) -> list[str]:
+    year, month = today.year, today.month
+    out = []
+    for _ in range(months):
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(out))
+
+
+def _compute_statistics(session: Session, *, today: date, months: int) -> Statistics:
+    published = Listing.status == ListingStatus.PUBLISHED
+    kinds = dict(
+        session.execute(
+            select(Subject.kind, func.count())
+            .join(Listing, Listing.subject_id == Subject.id)
+            .where(published)
+            .group_by(Subject.kind)
+        ).all()
+    )
+    persons = kinds.get(SubjectKind.PERSON, 0)
+    organisations = kinds.get(SubjectKind.ORGANISATION, 0)
+    restricted = (
+        session.scalar(
+            select(func.count(func.distinct(Restriction.person_hash))).where(
+                Restriction.is_active.is_(True),
+                Restriction.source_kind == SourceKind.CONSUMPTION_ORDER,
+            )
+        )
+        or 0
+    )
+    by_province = session.execute(
+        select(Court.province, func.count())
+        .join(Listing, Listing.court_id == Court.id)
+        .where(published)
+        .group_by(Court.province)
+        .order_by(func.count().desc(), Court.province)
+    ).all()
+    month_keys = _month_list(today, months)
+    first = date(int(month_keys[0][:4]), int(month_keys[0][5:]), 1)
+    new_by_month: Counter[str] = Counter()
+    for day, count in session.execute(
+        select(Listing.published_on, func.count())
+        .where(Listing.published_on >= first, Listing.published_on <= today)
+        .group_by(Listing.published_on)
+    ):
+        new_by_month[day.strftime("%Y-%m")] += count
+    removed: dict[str, Counter[str]] = {m: Counter() for m in month_keys}
+    reasons: set[str] = set()
+    for day, kind, reason, count in session.execute(
+        select(Listing.removed_on, Listing.removal_kind, Listing.removal_reason, func.count())
+        .where(
+            Listing.removed_on >= first,
+            Listing.removed_on <= today,
+            Listing.published_on.is_not(None),
+        )
+        .group_by(Listing.removed_on, Listing.removal_kind, Listing.removal_reason)
+    ):
+        label = _removal_label(kind, reason)
+        reasons.add(label)
+        removed[day.strftime("%Y-%m")][label] += count
+    return Statistics(
+        today=today,
+        published=persons + organisations,
+        persons=persons,
+        organisations=organisations,
+        restricted_people=restricted,
+        by_province=[(p, c) for p, c in by_province],
+        months=month_keys,
+        new_by_month={m: new_by_month.get(m, 0) for m in month_keys},
+        removed_by_month={m: dict(removed[m]) for m in month_keys},
+        removal_reasons=sorted(reasons),
+    )
+
+
+def _removal_label(kind: RemovalKind | None, reason: str | None) -> str:
+    from blacklist.listing.rules import REMOVAL_KIND_LABELS, DeletionReason
+
+    if kind is RemovalKind.REVOKED:
+        return "撤销"
+    if kind is RemovalKind.EXPIRED:
+        return "期满删除"
+    try:
+        return _SHORT_REASONS[DeletionReason(reason)]
+    except (ValueError, KeyError):
+        return REMOVAL_KIND_LABELS.get(kind, "删除") if kind else "删除"
+
+
+def _short_reasons():
+    from blacklist.listing.rules import DeletionReason as R
+
+    return {
+        R.PERFORMED: "履行完毕",
+        R.SETTLEMENT_PERFORMED: "和解履行完毕",
+        R.CREDITOR_REQUEST: "申请执行人申请",
+        R.NO_ASSETS_AFTER_SEARCHES: "终本后无财产",
+        R.SUSPENDED: "中止执行",
+        R.NOT_ENFORCED: "不予执行",
+        R.TERMINATED: "终结执行",
+        R.CORRECTED_CONDUCT: "纠正失信行为",
+        R.EXPIRED: "期满删除",
+    }
+
+
+_SHORT_REASONS = _short_reasons()
