@@ -1,17 +1,13 @@
-"""The placeholder home page until the public search pages land (issue #4)."""
+"""The "web" blueprint: the shared static files and templates (the public layout, error pages) and
+the health check. The public pages themselves live in ``publication.views``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
 )
-
-
-@bp.get("/")
-def home():
-    return render_template("home.html")
 
 
 @bp.get("/healthz")
