@@ -162,4 +162,4 @@ class PublicStatistics(MethodView):
         """Current totals, published listings by province, and for each of the last twelve months
         the new listings and the removals by reason."""
         stats = queries.statistics(get_session(), today=_today())
-        return stats, {"Cache-Control": "public, max-age=60"}
+        return stats, {"Cache-Control": "public, no-cache"}

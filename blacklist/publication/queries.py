@@ -17,7 +17,6 @@ pages are capped so the list cannot be walked through by paging. How each search
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -140,7 +139,8 @@ def _identifier_hash(session: Session, raw: str) -> str:
         try:
             return vault.hash(parse_resident_id(raw, "id_number").number)
         except ValidationFailed:
-            if not looks_like_credit_code(raw):
+            # Digits (and a final X) only: a mistyped ID number, not a credit code.
+            if not looks_like_credit_code(raw) or raw[:-1].isdigit():
                 raise
     if looks_like_credit_code(raw):
         return vault.hash(parse_credit_code(raw, "id_number").code)
@@ -388,20 +388,23 @@ class Statistics:
     removal_reasons: list[str]
 
 
-_CACHE: dict[tuple, tuple[float, Statistics]] = {}
-STATS_TTL_SECONDS = 60
+_CACHE: dict[tuple, Statistics] = {}
 
 
 def statistics(session: Session, *, today: date, months: int = 12) -> Statistics:
     """Current totals, published listings by province, and per month the new publications and the
-    removals by reason (the last ``months`` months). Cached for a minute per process: the figures
-    are aggregates, and a minute's delay is harmless (record pages and search are never cached)."""
-    key = (str(session.get_bind().url), today, months)
+    removals by reason (the last ``months`` months). Cached per process until the change log moves:
+    every publication and removal appends to it, so a removal leaves the statistics at once, and
+    otherwise the aggregates are read once, not on every request."""
+    from blacklist.changelog.writer import last_seq
+
+    key = (str(session.get_bind().url), today, months, last_seq(session))
     hit = _CACHE.get(key)
-    if hit and time.monotonic() - hit[0] < STATS_TTL_SECONDS:
-        return hit[1]
+    if hit is not None:
+        return hit
     result = _compute_statistics(session, today=today, months=months)
-    _CACHE[key] = (time.monotonic(), result)
+    _CACHE.clear()
+    _CACHE[key] = result
     return result
 
 

@@ -45,7 +45,7 @@ MAX_FIELD_CHARS = 100
 
 NO_STORE = "no-store"
 REVALIDATE = "public, no-cache"
-STATS_CACHE = "public, max-age=60"
+STATS_CACHE = "public, no-cache"
 STATIC_PAGE_CACHE = "public, max-age=300"
 
 

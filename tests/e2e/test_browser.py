@@ -132,3 +132,45 @@ def approve(page, listing_url: str) -> None:
     page.check("#act-approve input[name=confirm]")
     page.click("#act-approve button[type=submit]")
     page.wait_for_selector("text=决定书已签发")
+
+
+def test_the_public_searches_opens_a_record_and_reads_the_statistics(
+    live_server, browser, database, clock
+):
+    from blacklist.listing import services
+    from blacklist.listing.inputs import ApprovalIn
+    from tests.factories import person_draft
+
+    base, courts = live_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    id_number = resident_id("19800101", "123")
+    with database.session() as setup:
+        draft = services.create_draft(
+            setup,
+            person_draft(name="張偉", id_number=id_number),
+            actor=courts["clerk"],
+            clock=clock,
+        )
+        services.submit_listing(setup, draft.id, actor=courts["clerk"], clock=clock)
+        services.approve_listing(
+            setup, draft.id, ApprovalIn("(2025)京0105执1号之一"), actor=courts["judge"], clock=clock
+        )
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+
+    page.goto(f"{base}/")
+    page.fill("#name", "张伟")  # simplified finds the traditional record
+    page.click("#search-submit")
+    page.wait_for_selector("table#results")
+    page.screenshot(path=str(ARTIFACTS / "4-public-results.png"), full_page=True)
+    assert id_number not in page.content()
+    assert id_number[:10] + "****" + id_number[14:] in page.inner_text("table#results")
+
+    page.click("a.record-link")
+    page.wait_for_selector("#record-title")
+    assert "張偉" in page.inner_text("#record-title")
+    page.screenshot(path=str(ARTIFACTS / "5-public-record.png"), full_page=True)
+
+    page.goto(f"{base}/stats")
+    page.wait_for_selector("svg#chart-province")
+    assert page.inner_text("#total-published").strip() == "1"
+    page.screenshot(path=str(ARTIFACTS / "6-public-statistics.png"), full_page=True)
