@@ -1,1 +1,1 @@
-"""Cross-cutting web pieces: error handlers, base templates, the placeholder home page."""
+"""Cross-cutting web pieces: error handlers, base templates, the API shell, rate limits, health."""

@@ -1,4 +1,4 @@
-"""The application as a whole: configuration, the placeholder home page, health, error shapes."""
+"""The application as a whole: configuration, the home page, health, error shapes, static files."""
 
 from __future__ import annotations
 
