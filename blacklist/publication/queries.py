@@ -54,6 +54,8 @@ DEFAULT_PER_PAGE = 20
 MAX_RESULTS = 500
 MIN_NAME_CHARS = 2
 MIN_PARTIAL_NAME_CHARS = 3
+#: No stored name is longer (``core.names.clean_name``): a longer query is a typing error.
+MAX_NAME_CHARS = 100
 
 
 # --------------------------------------------------------------------------------------------------
@@ -93,9 +95,12 @@ def parse_query(
     id_hash = None
     if raw_id:
         id_hash = errors.check(_identifier_hash, session, raw_id)
-    if name_key is not None and len(name_key) < MIN_NAME_CHARS:
+    if len((name or "").strip()) > MAX_NAME_CHARS:
+        errors.add(ValidationFailed.on("name", f"姓名或名称不能超过{MAX_NAME_CHARS}个字"))
+        name_key = None
+    elif name_key is not None and len(name_key) < MIN_NAME_CHARS:
         errors.add(ValidationFailed.on("name", f"请输入至少{MIN_NAME_CHARS}个字的姓名或名称"))
-    if name_key is None and not raw_id:
+    if name_key is None and not raw_id and len((name or "").strip()) <= MAX_NAME_CHARS:
         errors.add(
             ValidationFailed.on(
                 "name", "请输入被执行人姓名/名称，或完整的身份证号码/统一社会信用代码"

@@ -28,8 +28,7 @@ from flask import Blueprint, make_response, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from blacklist.core.errors import ErrorCollector, ValidationFailed
-from blacklist.core.identity import looks_like_resident_id, parse_resident_id
+from blacklist.core.errors import ErrorCollector
 from blacklist.db import get_session
 from blacklist.publication import queries
 from blacklist.staff import auth
@@ -155,7 +154,6 @@ def _search_page(
     if any(args.get(name, "").strip() for name in (*FORM_FIELDS, "page", "per_page")):
         session = get_session()
         collector = ErrorCollector()
-        collector.check(_check_length, args.get("name") or "")
         query = collector.check(
             queries.parse_query,
             session,
@@ -166,7 +164,7 @@ def _search_page(
             per_page=args.get("per_page", "").strip() or queries.DEFAULT_PER_PAGE,
         )
         if collector.errors:
-            errors, status = _id_number_errors(args.get("id_number") or "", collector.errors), 422
+            errors, status = collector.errors, 422
         else:
             page = run(session, query)
     pager = _pager(page, form, args.get("per_page", "").strip()) if page else None
@@ -183,27 +181,6 @@ def _search_page(
     )
     response.headers["Cache-Control"] = NO_STORE
     return response
-
-
-def _check_length(name: str) -> None:
-    """``parse_query`` puts no upper bound on the name; no stored name is longer than 100
-    characters, so a longer one is a typing error, not a query to run."""
-    if len(name.strip()) > MAX_FIELD_CHARS:
-        raise ValidationFailed.on("name", f"姓名或名称不能超过{MAX_FIELD_CHARS}个字")
-
-
-def _id_number_errors(raw: str, errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """A mistyped resident ID number (wrong check character) also fits the credit-code alphabet,
-    and ``parse_query`` then reports the credit-code check ("统一社会信用代码校验位错误"). Someone
-    who typed an ID number gets the ID number's own message instead."""
-    compact = "".join(raw.split())
-    if "id_number" not in errors or not looks_like_resident_id(compact):
-        return errors
-    try:
-        parse_resident_id(compact, "id_number")
-    except ValidationFailed as error:
-        return {**errors, "id_number": error.errors.get("id_number", [error.message])}
-    return errors
 
 
 def _other_errors(errors: dict[str, list[str]]) -> list[str]:

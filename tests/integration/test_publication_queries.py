@@ -799,3 +799,9 @@ def test_a_person_named_like_part_of_an_organisation_is_not_matched_partially(se
 
     assert set(search(session, clock, name="商贸有限")) == {person.public_id, company.public_id}
     assert search(session, clock, name="贸有限") == [company.public_id]
+
+
+def test_a_name_longer_than_any_stored_name_is_refused(session):
+    with pytest.raises(ValidationFailed) as error:
+        parse_query(session, name="张" * 101, id_number=None)
+    assert list(error.value.errors) == ["name"]
