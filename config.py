@@ -42,6 +42,10 @@ class Config:
     SCHEDULER_IN_PROCESS = False
     #: Days the change log keeps items before partners must take a new snapshot.
     FEED_RETENTION_DAYS = 30
+    #: Partners' webhook URLs must use https (production); http is allowed for local testing.
+    WEBHOOK_REQUIRE_HTTPS = False
+    #: Removals a partner has not acknowledged within this many minutes are flagged.
+    PARTNER_ACK_DEADLINE_MINUTES = 60
     #: Redis or memory storage for rate limits (used by the public pages).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -79,6 +83,7 @@ class ProductionConfig(Config):
     """Production refuses to start with development secrets or without a database URL."""
 
     SESSION_COOKIE_SECURE = True
+    WEBHOOK_REQUIRE_HTTPS = True
 
     @staticmethod
     def check(config: dict) -> None:

@@ -67,6 +67,7 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
     from blacklist.holidays import views as holiday_views
     from blacklist.listing import api as listing_api
     from blacklist.listing import views as listing_views
+    from blacklist.partners import api as partner_api
     from blacklist.publication import api as public_api
     from blacklist.publication import views as public_views
     from blacklist.staff import admin_views as staff_admin_views
@@ -81,6 +82,6 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
         holiday_views.bp,
     ):
         app.register_blueprint(blueprint)
-    for blueprint in (staff_api.blp, listing_api.blp, public_api.blp):
+    for blueprint in (staff_api.blp, listing_api.blp, public_api.blp, partner_api.blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

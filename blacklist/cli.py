@@ -39,7 +39,16 @@ def init_app(app: Flask) -> None:
     from blacklist.audit.cli import audit_cli
     from blacklist.holidays.cli import calendar_cli
     from blacklist.listing.cli import seed_demo
+    from blacklist.partners.cli import COMMANDS as partner_commands
     from blacklist.staff.cli import courts_cli, staff_cli
 
-    for command in (db_cli, audit_cli, calendar_cli, courts_cli, staff_cli, seed_demo):
+    for command in (
+        db_cli,
+        audit_cli,
+        calendar_cli,
+        courts_cli,
+        staff_cli,
+        seed_demo,
+        *partner_commands,
+    ):
         app.cli.add_command(command)

@@ -80,8 +80,23 @@ class Database:
         session.info["vault"] = self.vault
         return session
 
+    def snapshot_session(self) -> Session:
+        """A session whose transaction reads one consistent snapshot from its first statement on,
+        and takes no write lock: REPEATABLE READ on PostgreSQL; on SQLite a deferred transaction
+        (WAL readers see the database as of their first read, and writers are not blocked)."""
+        session = self.session()
+        options = {SNAPSHOT_OPTION: True}
+        if self.dialect == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        session.connection(execution_options=options)
+        return session
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: Execution option of a snapshot session's connection (see ``Database.snapshot_session``).
+SNAPSHOT_OPTION = "blacklist_snapshot"
 
 
 def _make_engine(url: str, *, echo: bool) -> Engine:
@@ -114,7 +129,8 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(SNAPSHOT_OPTION)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def vault_of(session: Session) -> Any:

@@ -4,6 +4,7 @@ from blacklist.audit import models as audit_models
 from blacklist.changelog import models as changelog_models
 from blacklist.holidays import models as holidays_models
 from blacklist.listing import models as listing_models
+from blacklist.partners import models as partners_models
 from blacklist.restrictions import models as restrictions_models
 from blacklist.staff import models as staff_models
 
@@ -12,6 +13,7 @@ __all__ = [
     "changelog_models",
     "holidays_models",
     "listing_models",
+    "partners_models",
     "restrictions_models",
     "staff_models",
 ]

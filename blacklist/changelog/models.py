@@ -28,7 +28,11 @@ class Change(Base):
     subscriptions are matched against."""
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_key_seq", "key", "seq"),)
+    __table_args__ = (
+        Index("ix_changes_key_seq", "key", "seq"),
+        # Removals a partner has not acknowledged yet (the acks deadline, DESIGN.md §6).
+        Index("ix_changes_action_seq", "action", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     type: Mapped[ChangeType] = mapped_column(str_enum(ChangeType, 16))

@@ -59,6 +59,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class Gone(DomainError):
+    """It existed but is no longer kept (a feed cursor older than the retention window): 410."""
+
+    status = 410
+
+
 class ErrorCollector:
     """Gather field errors from several checks so a form shows them all at once:
 

@@ -279,6 +279,22 @@ def looks_like_credit_code(raw: str) -> bool:
     return bool(_USCC_SHAPE.fullmatch(code) or _ORG_SHAPE.fullmatch(code))
 
 
+def parse_identifier(raw: str, field: str = "id_number") -> tuple[str, str]:
+    """``("person", number)`` or ``("organisation", code)``: an exact resident ID number (lower- or
+    upper-case X, 15 or 18 digits) or a credit code, whichever the text is. Digits with a wrong
+    check digit are reported as a mistyped ID number, not as a bad credit code."""
+    text = _normalise(raw or "")
+    if looks_like_resident_id(text):
+        try:
+            return "person", parse_resident_id(text, field).number
+        except ValidationFailed:
+            if not looks_like_credit_code(text) or text[:-1].isdigit():
+                raise
+    if looks_like_credit_code(text):
+        return "organisation", parse_credit_code(text, field).code
+    raise ValidationFailed.on(field, "请输入完整的18位身份证号码或统一社会信用代码")
+
+
 # ------------------------------------------------------------------------------------ masking
 
 

@@ -27,10 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from blacklist.core.errors import ErrorCollector, ValidationFailed
 from blacklist.core.identity import (
-    looks_like_credit_code,
-    looks_like_resident_id,
-    parse_credit_code,
-    parse_resident_id,
+    parse_identifier,
 )
 from blacklist.core.names import normalize_name
 from blacklist.db import vault_of
@@ -139,17 +136,7 @@ def _positive_int(errors: ErrorCollector, value, field_name: str, default: int) 
 
 def _identifier_hash(session: Session, raw: str) -> str:
     """An exact resident ID number (lower- or upper-case X, 15 or 18 digits) or a credit code."""
-    vault = vault_of(session)
-    if looks_like_resident_id(raw):
-        try:
-            return vault.hash(parse_resident_id(raw, "id_number").number)
-        except ValidationFailed:
-            # Digits (and a final X) only: a mistyped ID number, not a credit code.
-            if not looks_like_credit_code(raw) or raw[:-1].isdigit():
-                raise
-    if looks_like_credit_code(raw):
-        return vault.hash(parse_credit_code(raw, "id_number").code)
-    raise ValidationFailed.on("id_number", "请输入完整的18位身份证号码或统一社会信用代码")
+    return vault_of(session).hash(parse_identifier(raw, "id_number")[1])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ every row that changed. ``sync`` is a diff, so it is idempotent: running it twic
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -210,25 +211,53 @@ def _last_payload(session: Session, key: str) -> dict | None:
 
 
 def restriction_record(row: Restriction, listing: Listing) -> dict:
-    """The feed's ``restriction`` record (API.md). The identifier stays encrypted (``id_cipher``)."""
+    """The feed's ``restriction`` record (API.md) of a projection row."""
     source_public_id = listing.public_id
     if row.source_kind is not SourceKind.LISTING and row.order is not None:
         source_public_id = row.order.public_id
+    return build_restriction_record(
+        person_kind=row.person_kind.value,
+        person_name=row.person_name,
+        person_cipher=row.person_cipher,
+        role=row.role.value,
+        measures=row.measures,
+        since=row.since,
+        source_kind=row.source_kind.value,
+        source_public_id=source_public_id,
+        listing_public_id=listing.public_id,
+        court_name=listing.court.name,
+        case_number=listing.case.case_number,
+    )
+
+
+def build_restriction_record(
+    *,
+    person_kind: str,
+    person_name: str,
+    person_cipher: str,
+    role: str,
+    measures: int,
+    since: date,
+    source_kind: str,
+    source_public_id: str,
+    listing_public_id: str | None,
+    court_name: str,
+    case_number: str | None,
+) -> dict:
+    """The one place the ``restriction`` record is shaped: the change log stores it on every upsert
+    and the partner snapshot builds it from the projection's columns, so the two always agree. The
+    identifier stays encrypted (``id_cipher``); the partner feed decrypts it per partner."""
     return {
-        "person": {
-            "kind": row.person_kind.value,
-            "name": row.person_name,
-            "id_cipher": row.person_cipher,
-        },
-        "role": row.role.value,
-        "measures": codes_of(row.measures),
-        "since": row.since.isoformat(),
+        "person": {"kind": person_kind, "name": person_name, "id_cipher": person_cipher},
+        "role": role,
+        "measures": codes_of(measures),
+        "since": since.isoformat(),
         "source": {
-            "kind": row.source_kind.value,
+            "kind": source_kind,
             "public_id": source_public_id,
-            "listing_public_id": listing.public_id,
-            "court": listing.court.name,
-            "case_number": listing.case.case_number,
+            "listing_public_id": listing_public_id,
+            "court": court_name,
+            "case_number": case_number,
         },
     }
 

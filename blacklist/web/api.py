@@ -31,3 +31,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "staff API token"}
     )
+    api.spec.components.security_scheme(
+        "partnerKey",
+        {"type": "http", "scheme": "bearer", "description": "partner API key (bpk_…)"},
+    )
