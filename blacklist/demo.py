@@ -35,11 +35,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from blacklist.audit.models import AuditEntry
 from blacklist.changelog.models import Change
+from blacklist.changelog.writer import last_seq
 from blacklist.core.actor import Actor, Role
 from blacklist.core.clock import CHINA_TZ, Clock, FixedClock
 from blacklist.core.errors import DomainError
 from blacklist.core.identity import organisation_code_check_char, uscc_check_char
 from blacklist.core.workdays import WorkdayCalendar
+from blacklist.db import vault_of
 from blacklist.holidays.models import Holiday
 from blacklist.holidays.services import load_calendar, seed_from_chinesecalendar
 from blacklist.listing import services as listings
@@ -61,6 +63,9 @@ from blacklist.listing.rules import (
     ListingStatus,
     add_years,
 )
+from blacklist.partners import services as partner_services
+from blacklist.partners.models import Hit
+from blacklist.restrictions.models import Restriction
 from blacklist.staff import services as staff
 from blacklist.staff.models import Court, StaffUser
 
@@ -379,6 +384,9 @@ class DemoSummary:
     audit_entries: int
     change_log_items: int
     logins: tuple[DemoLogin, ...]
+    #: (code, name, API key) of each demo partner: the keys are shown here once, as for real ones.
+    partners: tuple[tuple[str, str, str], ...] = ()
+    hits: int = 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -425,7 +433,69 @@ def seed_demo(
     planner = _Planner(rng, today, calendar)
     plans = planner.plan(listings)
     _Runner(session, sim, now, actors).run(plans)
-    return _summary(session, rng_seed, today, logins)
+    partners = _create_partners(session, clock, rng)
+    summary = _summary(session, rng_seed, today, logins)
+    return replace(
+        summary, partners=partners, hits=session.scalar(select(func.count()).select_from(Hit)) or 0
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Partners (DOMAIN.md §4)
+
+#: The partners of DOMAIN.md §4: code, name, measures, scope.
+DEMO_PARTNERS = (
+    ("caac", "中国民用航空局（中国航信）", "flight", "restriction"),
+    ("railway", "中国国家铁路集团有限公司", "hsr_any_seat,emu_first_class,soft_sleeper", "restriction"),
+    ("exit_entry", "国家移民管理局", "exit", "restriction"),
+    ("credit_ref", "中国人民银行征信中心", "credit_record", "listing"),
+    ("procurement", "中国政府采购网", "procurement,bidding", "listing"),
+    ("market_reg", "国家市场监督管理总局", "officer_ban", "restriction"),
+    ("bank", "示例商业银行", "credit,financing", "listing"),
+)  # fmt: skip
+#: Sanctions the demo's airline and railway report back, spread over the past year.
+DEMO_HITS = 240
+
+
+def _create_partners(
+    session: Session, clock: Clock, rng: random.Random
+) -> tuple[tuple[str, str, str], ...]:
+    """The partners, their acks (all up to date but the bank, which lags behind so the dashboard
+    has unacknowledged removals to show), and hits from the airline and the railway."""
+    made = []
+    for code, name, measures, scope in DEMO_PARTNERS:
+        partner, credentials = partner_services.create_partner(
+            session, code=code, name=name, measures=measures, scope=scope,
+            actor=SEED_ACTOR, clock=clock,
+        )  # fmt: skip
+        made.append((code, name, credentials.api_key or ""))
+        head = last_seq(session)
+        seq = head if code != "bank" else head // 2
+        partner_services.acknowledge(session, partner, seq, clock=clock)
+    now, today = clock.now(), clock.today()
+    railway = partner_services.get_partner(session, "railway")
+    caac = partner_services.get_partner(session, "caac")
+    people = session.execute(
+        select(Restriction.person_cipher, Restriction.since)
+        .where(Restriction.is_active.is_(True), Restriction.person_kind == "person")
+        .order_by(Restriction.id)
+    ).all()
+    vault = vault_of(session)
+    for n in range(DEMO_HITS if people else 0):
+        cipher, since = rng.choice(people)
+        days = (today - since).days
+        if days < 1:
+            continue
+        occurred = now - timedelta(
+            days=rng.randint(0, min(days - 1, 364)), minutes=rng.randint(1, 900)
+        )
+        partner, measure = (caac, "flight") if n % 3 else (railway, "hsr_any_seat")
+        partner_services.report_hit(
+            session, partner, id_number=vault.decrypt(cipher), measure=measure,
+            occurred_at=occurred, detail="购票时拒绝出票（演示数据）", reference=f"demo-{n}",
+            clock=clock,
+        )  # fmt: skip
+    return tuple(made)
 
 
 def _create_courts_and_staff(

@@ -80,6 +80,11 @@ def _print_summary(summary: DemoSummary, seconds: float) -> None:
     for action, count in summary.acts.items():
         echo(f"  {action:<28}{count:>6}")
     echo("")
+    echo(f"Partners ({summary.hits} demo hits reported). Their API keys, shown once (more with")
+    echo("`flask --app wsgi partners keys add --partner CODE`):")
+    for code, name, key in summary.partners:
+        echo(f"  {_pad(code, 12)} {_pad(name, 28)} {key}")
+    echo("")
     echo("Courts and demo logins. DEMO CREDENTIALS ONLY: never use them outside a demo.")
     header = ("court", "name", "parent", "role", "username", "password", "display name")
     rows = []

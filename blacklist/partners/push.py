@@ -213,7 +213,10 @@ class PushWorker:
                 session.commit()
                 return Attempt(partner.code, "skipped", last_seq=upto)
             cursor.batch_id = "msg_" + uuid.uuid4().hex
-            cursor.batch_last_seq = items[-1]["seq"]
+            # A short batch holds everything relevant up to ``upto``: its range ends there, so the
+            # cursor moves past the irrelevant seqs after it in the same step.
+            full = len(items) == self.batch_size
+            cursor.batch_last_seq = items[-1]["seq"] if full else upto
             batch_id = cursor.batch_id
             session.commit()  # the batch is fixed before it is sent
             if self.holds_lock:
