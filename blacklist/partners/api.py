@@ -73,6 +73,7 @@ def current_partner() -> Partner:
     if scheme.lower() != "bearer" or not key.strip():
         raise NotAuthenticated("缺少合作单位密钥：请在 Authorization 头中提供 Bearer 密钥")
     g.partner = services.resolve_key(get_session(), key.strip())
+    g.partner_code = g.partner.code
     return g.partner
 
 
@@ -88,10 +89,9 @@ def partner_api(view: Callable) -> Callable:
 @blp.after_request
 def _not_cached(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    partner = g.get("partner")
     log.info(
         "partner=%s %s %s -> %s",
-        partner.code if partner is not None else "-",
+        g.get("partner_code", "-"),
         request.method,
         request.path,
         response.status_code,
@@ -135,6 +135,9 @@ class Snapshot(MethodView):
         """Everything currently in force for this partner, streamed from one consistent read, with
         the seq (``X-Feed-Seq``) to follow the feed from."""
         sub = Subscription.of(current_partner())
+        # End the request session's transaction now: on SQLite it would hold the write lock for as
+        # long as the snapshot streams.
+        get_session().rollback()
         session = get_db().snapshot_session()
         try:
             seq, lines = feed.snapshot_lines(session, sub)

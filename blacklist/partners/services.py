@@ -365,7 +365,9 @@ def report_hit(
     """Record a sanction the partner applied. Returns the hit and whether it is new (a report with a
     reference already seen returns the first one). Refused: a measure the partner does not hold
     (403), a person never restricted by that measure, a time in the future (422)."""
-    if measure not in BY_CODE or not partner.measures & mask_of([measure]):
+    if measure not in BY_CODE:
+        raise ValidationFailed.on("measure", f"未知的措施：{measure}")
+    if not partner.measures & mask_of([measure]):
         raise NotAllowed(f"本单位未承担措施 {measure}")
     reference = (reference or "").strip() or None
     if reference is not None:
