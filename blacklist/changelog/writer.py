@@ -36,6 +36,8 @@ def append(
     changes: once a record is off the list, its personal data stays only in the list tables.
     """
     lock_journal(session)
+    if action is ChangeAction.UPSERT:
+        _narrow(session, key=key, measures=measures, entity=entity, type=type, clock=clock)
     last = session.scalar(select(func.max(Change.seq))) or 0
     change = Change(
         seq=last + 1,
@@ -58,6 +60,30 @@ def append(
             .execution_options(synchronize_session=False)
         )
     return change
+
+
+def _narrow(
+    session: Session, *, key: str, measures: int, entity: tuple[str, int], type: ChangeType,
+    clock: Clock,
+) -> None:  # fmt: skip
+    """When a record keeps its key but loses measures (a correction turns a listed person into an
+    organisation: no more officer ban), partners holding only the lost measures would never hear of
+    it again. They get a removal carrying the lost measures first; partners holding other measures
+    too get the removal and then the new upsert."""
+    previous = session.execute(
+        select(Change.action, Change.measures)
+        .where(Change.key == key)
+        .order_by(Change.seq.desc())
+        .limit(1)
+    ).first()
+    if previous is None or previous.action is not ChangeAction.UPSERT:
+        return
+    lost = previous.measures & ~measures
+    if lost:
+        append(
+            session, type=type, action=ChangeAction.REMOVE, key=key, measures=lost,
+            entity=entity, payload=None, clock=clock,
+        )  # fmt: skip
 
 
 def last_seq(session: Session) -> int:

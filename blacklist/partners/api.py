@@ -90,11 +90,12 @@ def partner_api(view: Callable) -> Callable:
 def _not_cached(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     log.info(
-        "partner=%s %s %s -> %s",
+        "partner=%s %s %s -> %s %s",
         g.get("partner_code", "-"),
         request.method,
         request.path,
         response.status_code,
+        g.get("access_note", ""),
     )
     return response
 
@@ -114,6 +115,7 @@ class Feed(MethodView):
         page = feed.feed_page(
             get_session(), Subscription.of(current_partner()), after=after, limit=limit
         )
+        g.access_note = f"after={after} items={len(page.items)} next_after={page.next_after}"
         return {"items": page.items, "next_after": page.next_after, "has_more": page.has_more}
 
 
@@ -146,10 +148,14 @@ class Snapshot(MethodView):
             raise
 
         def stream():
+            sent = 0
             try:
-                yield from lines
+                for chunk in lines:
+                    sent += chunk.count(b"\n")
+                    yield chunk
             finally:
                 session.close()
+                log.info("partner=%s snapshot seq=%s records=%s", sub.code, seq, sent)
 
         return Response(
             stream_with_context(stream()),
@@ -172,6 +178,8 @@ class Checks(MethodView):
         results = checks.check_people(
             get_session(), Subscription.of(current_partner()), body["measure"], body["people"]
         )
+        restricted = sum(1 for r in results if r["restricted"])
+        g.access_note = f"measure={body['measure']} people={len(results)} restricted={restricted}"
         return {"results": results}
 
 

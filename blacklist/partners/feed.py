@@ -125,7 +125,10 @@ def prune(session: Session, *, before: datetime) -> int:
     """Delete changes older than ``before`` (the retention window), always keeping the newest one
     so the log's seq never restarts. Partners behind the window get 410 and take a snapshot."""
     head = last_seq(session)
-    result = session.execute(delete(Change).where(Change.created_at < before, Change.seq < head))
+    # A prefix of seqs, never a hole: a change stamped out of order (a clock stepped back) must not
+    # vanish from between two kept ones, where a cursor before it would skip it without a 410.
+    upto = session.scalar(select(func.max(Change.seq)).where(Change.created_at < before)) or 0
+    result = session.execute(delete(Change).where(Change.seq <= upto, Change.seq < head))
     session.commit()
     return result.rowcount or 0
 

@@ -101,25 +101,33 @@ def check_scope_fits_measures(scope: Scope, measures: int) -> None:
 
 def parse_webhook_url(raw: str | None, *, require_https: bool) -> str | None:
     """An absolute http(s) URL without credentials (the signature authenticates us; a password in
-    the URL would end up in logs). Production requires https."""
+    the URL would end up in logs) and with a valid port. Production requires https."""
     url = (raw or "").strip()
     if not url:
         return None
-    parts = urlsplit(url)
-    problem = None
-    if len(url) > MAX_URL:
-        problem = f"地址不能超过{MAX_URL}个字符"
-    elif parts.scheme not in ("http", "https") or not parts.hostname:
-        problem = "请填写以 https:// 开头的完整地址"
-    elif parts.username or parts.password:
-        problem = "地址中不能包含用户名或密码"
-    elif require_https and parts.scheme != "https":
-        problem = "生产环境的推送地址必须使用 https"
-    elif any(ch.isspace() for ch in url):
-        problem = "地址中不能有空白字符"
+    problem = _webhook_url_problem(url, require_https=require_https)
     if problem:
         raise ValidationFailed.on("webhook_url", problem)
     return url
+
+
+def _webhook_url_problem(url: str, *, require_https: bool) -> str | None:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        return "端口号不正确"
+    if len(url) > MAX_URL:
+        return f"地址不能超过{MAX_URL}个字符"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "请填写以 https:// 开头的完整地址"
+    if parts.username or parts.password:
+        return "地址中不能包含用户名或密码"
+    if require_https and parts.scheme != "https":
+        return "生产环境的推送地址必须使用 https"
+    if any(ch.isspace() for ch in url):
+        return "地址中不能有空白字符"
+    return None
 
 
 def parse_registration(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from blacklist.audit import services as audit
@@ -311,7 +312,10 @@ def acknowledge(
     newest = last_seq(session)
     if seq > newest:
         raise ValidationFailed.on("seq", f"seq {seq} 超出最新的变更序号 {newest}")
+    # Two acks of one partner at once: the row lock orders them, and the later one sees the first.
+    session.refresh(partner, with_for_update=True)
     if seq <= partner.acked_seq:
+        session.commit()
         return partner
     before = partner.acked_seq
     now = clock.now()
@@ -398,11 +402,7 @@ def report_hit(
     ).all()
     if not rows:
         raise ValidationFailed.on("id_number", f"该人员从未被采取措施 {measure}，不能报告惩戒")
-    day = occurred_at.astimezone(CHINA_TZ).date()
-    in_force = [
-        r for r in rows
-        if r.since <= day and (r.is_active or (r.lifted_on is not None and r.lifted_on >= day))
-    ]  # fmt: skip
+    in_force = [r for r in rows if _in_force_at(r, occurred_at)]
     hit = Hit(
         partner_id=partner.id,
         reference=reference,
@@ -415,6 +415,29 @@ def report_hit(
         reported_at=now,
         detail=detail,
     )
-    session.add(hit)
+    try:
+        with session.begin_nested():
+            session.add(hit)
+    except IntegrityError:
+        # The same report arrived twice at once: the first one to commit counts.
+        session.rollback()
+        existing = session.scalar(
+            select(Hit).where(Hit.partner_id == partner.id, Hit.reference == reference)
+        )
+        if existing is None:
+            raise
+        return existing, False
     session.commit()
     return hit, True
+
+
+def _in_force_at(row: Restriction, when: datetime) -> bool:
+    """Whether the restriction bound the person at ``when``: from its first day (``since``, a court
+    date in Beijing time) until the instant it was lifted."""
+    if row.since > when.astimezone(CHINA_TZ).date():
+        return False
+    if row.is_active:
+        return True
+    if row.lifted_at is not None:
+        return when < row.lifted_at
+    return row.lifted_on is not None and row.lifted_on >= when.astimezone(CHINA_TZ).date()

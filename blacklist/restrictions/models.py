@@ -86,6 +86,8 @@ class Restriction(Base):
     since: Mapped[date]
     is_active: Mapped[bool] = mapped_column(default=True)
     lifted_on: Mapped[date | None]
+    #: The instant it was lifted: a partner's hit hours after a same-day lifting is not in force.
+    lifted_at: Mapped[datetime | None]
     lift_reason: Mapped[str | None] = mapped_column(String(64))
 
     order: Mapped[RestrictionOrder | None] = relationship()

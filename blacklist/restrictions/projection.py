@@ -171,6 +171,7 @@ def sync(
         if wanted is None:
             row.is_active = False
             row.lifted_on = clock.today()
+            row.lifted_at = clock.now()
             row.lift_reason = lift_reason
             _append(session, row, listing, ChangeAction.REMOVE, clock)
             continue
