@@ -43,7 +43,7 @@ from blacklist.core.actor import Actor
 from blacklist.core.clock import Clock, SystemClock
 from blacklist.db import Database, vault_of
 from blacklist.partners import rules
-from blacklist.partners.feed import SCAN_WINDOW, Subscription, changes_for
+from blacklist.partners.feed import SCAN_WINDOW, Subscription, changes_for, oldest_retained_seq
 from blacklist.partners.models import DeliveryAttempt, DeliveryOutcome, Partner, PushCursor
 
 log = logging.getLogger("blacklist.partners.push")
@@ -95,7 +95,9 @@ class Attempt:
     """What one call of ``deliver_next`` did (``None`` from it: nothing was due)."""
 
     partner: str
-    outcome: str  # "delivered" | "failed" | "skipped" (nothing relevant: cursor moved, no POST)
+    #: "delivered" | "failed" | "skipped" (nothing relevant: cursor moved, no POST) | "stalled"
+    #: (the cursor fell behind the retention window: the partner must take a new snapshot)
+    outcome: str
     webhook_id: str | None = None
     first_seq: int | None = None
     last_seq: int | None = None
@@ -202,6 +204,9 @@ class PushWorker:
             return None
         partner = cursor.partner
         sub = Subscription.of(partner)
+        oldest = oldest_retained_seq(session)
+        if oldest and cursor.pushed_seq < oldest - 1:
+            return self._stall(session, cursor, sub, oldest)
         if cursor.batch_id is None:
             upto = min(head, cursor.pushed_seq + SCAN_WINDOW)
             items = changes_for(
@@ -296,6 +301,25 @@ class PushWorker:
         self._release(cursor)
         session.commit()
         return Attempt(sub.code, outcome.value, batch_id, first, last, len(items), status, error)
+
+    def _stall(
+        self, session: Session, cursor: PushCursor, sub: Subscription, oldest: int
+    ) -> Attempt:
+        """The log was pruned past the cursor while the partner was unreachable: what it missed
+        (removals among it) can no longer be sent. Pushing later changes would silently skip them,
+        so push stops until the partner takes a new snapshot and acknowledges its seq (the ack moves
+        the cursor: ``services.acknowledge``). Checked again after the longest back-off."""
+        error = (
+            f"cursor {cursor.pushed_seq} is older than the retention window (oldest seq {oldest}): "
+            "the partner must take a new snapshot and acknowledge its X-Feed-Seq"
+        )
+        cursor.batch_id = cursor.batch_last_seq = None
+        cursor.last_error = error
+        cursor.next_attempt_at = self.clock.now() + rules.BACKOFF[-1]
+        self._release(cursor)
+        session.commit()
+        log.error("push to %s stopped: %s", sub.code, error)
+        return Attempt(sub.code, "stalled", error=error)
 
     @staticmethod
     def _advance(cursor: PushCursor) -> None:

@@ -14,11 +14,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from blacklist.audit import services as audit
+from blacklist.changelog.models import Change
 from blacklist.changelog.writer import last_seq
 from blacklist.core.actor import Actor, Role
 from blacklist.core.clock import CHINA_TZ, Clock
@@ -329,7 +330,16 @@ def acknowledge(
         .where(PushCursor.partner_id == partner.id, PushCursor.leased_by.is_(None))
         .with_for_update(skip_locked=True)
     )
-    if cursor is not None and cursor.pushed_seq < seq and cursor.batch_id is None:
+    # A waiting batch the partner has pulled and applied meanwhile need not be sent either.
+    if (
+        cursor is not None
+        and cursor.pushed_seq < seq
+        and (cursor.batch_id is None or (cursor.batch_last_seq or 0) <= seq)
+    ):
+        oldest = session.scalar(select(func.min(Change.seq))) or 0
+        if cursor.pushed_seq < oldest - 1:  # push had stopped (``PushWorker._stall``): resume now
+            cursor.next_attempt_at, cursor.failures, cursor.last_error = clock.now(), 0, None
+        cursor.batch_id = cursor.batch_last_seq = None
         cursor.pushed_seq = seq
     audit.record(
         session, partner_actor(partner, ip), "partner.acknowledged", ("partner", partner.id),
