@@ -67,7 +67,9 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
     from blacklist.holidays import views as holiday_views
     from blacklist.listing import api as listing_api
     from blacklist.listing import views as listing_views
+    from blacklist.partners import admin_views as partner_admin_views
     from blacklist.partners import api as partner_api
+    from blacklist.partners import views as partner_views
     from blacklist.publication import api as public_api
     from blacklist.publication import views as public_views
     from blacklist.staff import admin_views as staff_admin_views
@@ -80,6 +82,8 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
         staff_admin_views.bp,
         listing_views.bp,
         holiday_views.bp,
+        partner_views.bp,
+        partner_admin_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in (staff_api.blp, listing_api.blp, public_api.blp, partner_api.blp):

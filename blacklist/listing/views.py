@@ -197,9 +197,12 @@ def _actor_and_clock():
 @bp.get("/")
 @staff_page()
 def dashboard():
+    from blacklist.partners.views import dashboard_panel
+
     actor = auth.current_actor()
     board = queries.dashboard(get_session(), court_id=actor.court_id, today=auth.clock().today())
-    return render_template("listing/dashboard.html", board=board)
+    late_partners = dashboard_panel(get_session(), actor.court_id)
+    return render_template("listing/dashboard.html", board=board, late_partners=late_partners)
 
 
 @bp.get("/listings")

@@ -112,7 +112,10 @@ def parse_webhook_url(raw: str | None, *, require_https: bool) -> str | None:
 
 
 def _webhook_url_problem(url: str, *, require_https: bool) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return "地址格式不正确"
     try:
         parts.port  # noqa: B018  (raises ValueError for a port out of range or not a number)
     except ValueError:

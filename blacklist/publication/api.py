@@ -160,6 +160,7 @@ class PublicStatistics(MethodView):
     @errors(429)
     def get(self):
         """Current totals, published listings by province, and for each of the last twelve months
-        the new listings and the removals by reason."""
+        the new listings, the removals by reason, and the sanctions partners reported applying
+        (hits) by measure."""
         stats = queries.statistics(get_session(), today=_today())
         return stats, {"Cache-Control": "public, no-cache"}

@@ -17,8 +17,9 @@ pages are capped so the list cannot be walked through by paging. How each search
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ from blacklist.listing.rules import (
     SubjectKind,
     age_on,
 )
+from blacklist.partners.queries import HitCounts, hit_counts
 from blacklist.restrictions import catalogue
 from blacklist.restrictions.models import Restriction, SourceKind
 from blacklist.staff.models import Court
@@ -378,30 +380,60 @@ class Statistics:
     new_by_month: dict[str, int]
     removed_by_month: dict[str, dict[str, int]]  # month → reason label → count
     removal_reasons: list[str]
+    #: Sanctions partners reported applying (hits), per month and measure: counts only (§4).
+    hits: HitCounts
 
 
 _CACHE: dict[tuple, Statistics] = {}
+#: Hits do not move the change log, so their counts are kept by age instead: recomputed when
+#: older than this (a new hit shows within a minute, and the aggregate runs at most once a
+#: minute per process however busy partners are).
+HITS_MAX_AGE_SECONDS = 60.0
+_HITS: dict[tuple, tuple[float, HitCounts]] = {}
+_seconds = time.monotonic
 
 
 def statistics(session: Session, *, today: date, months: int = 12) -> Statistics:
-    """Current totals, published listings by province, and per month the new publications and the
-    removals by reason (the last ``months`` months). Cached per process until the change log moves:
-    every publication and removal appends to it, so a removal leaves the statistics at once, and
-    otherwise the aggregates are read once, not on every request."""
+    """Current totals, published listings by province, per month the new publications and the
+    removals by reason, and the hits partners reported per measure (the last ``months`` months).
+    The list's figures are cached per process until the change log moves: every publication and
+    removal appends to it, so a removal leaves the statistics at once, and otherwise the
+    aggregates are read once, not on every request. The hits are cached for at most a minute
+    (``hit_statistics``); the same object is returned while neither part changed."""
     from blacklist.changelog.writer import last_seq
 
     key = (str(session.get_bind().url), today, months, last_seq(session))
-    hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    result = _compute_statistics(session, today=today, months=months)
+    hits = hit_statistics(session, today=today, months=months)
+    cached = _CACHE.get(key)
+    if cached is not None and cached.hits is hits:
+        return cached
+    if cached is not None:
+        result = replace(cached, hits=hits)
+    else:
+        result = _compute_statistics(session, today=today, months=months, hits=hits)
     _CACHE.clear()
     _CACHE[key] = result
     return result
 
 
+def hit_statistics(session: Session, *, today: date, months: int = 12) -> HitCounts:
+    """Hits per measure and month (``partners.queries.hit_counts``), recomputed when older than
+    ``HITS_MAX_AGE_SECONDS``: the public statistics and the staff feedback page share them."""
+    key = (str(session.get_bind().url), today, months)
+    now = _seconds()
+    cached = _HITS.get(key)
+    if cached is not None and now - cached[0] < HITS_MAX_AGE_SECONDS:
+        return cached[1]
+    counts = hit_counts(session, today=today, months=months)
+    if len(_HITS) > 8:
+        _HITS.clear()
+    _HITS[key] = (now, counts)
+    return counts
+
+
 def clear_statistics_cache() -> None:
     _CACHE.clear()
+    _HITS.clear()
 
 
 def _month_list(today: date, months: int) -> list[str]:
@@ -415,7 +447,9 @@ def _month_list(today: date, months: int) -> list[str]:
     return list(reversed(out))
 
 
-def _compute_statistics(session: Session, *, today: date, months: int) -> Statistics:
+def _compute_statistics(
+    session: Session, *, today: date, months: int, hits: HitCounts
+) -> Statistics:
     published = Listing.status == ListingStatus.PUBLISHED
     kinds = dict(
         session.execute(
@@ -477,6 +511,7 @@ def _compute_statistics(session: Session, *, today: date, months: int) -> Statis
         new_by_month={m: new_by_month.get(m, 0) for m in month_keys},
         removed_by_month={m: dict(removed[m]) for m in month_keys},
         removal_reasons=sorted(reasons),
+        hits=hits,
     )
 
 

@@ -190,15 +190,40 @@ class MonthRemovalsSchema(Schema):
     total = fields.Integer()
 
 
+class HitMeasureSchema(Schema):
+    code = fields.String(metadata={"example": "flight"})
+    label = fields.String(metadata={"example": "乘坐飞机"})
+
+
+class MonthHitsSchema(Schema):
+    month = fields.String(metadata={"example": "2025-03"})
+    measures = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "措施代码 → 次数", "example": {"flight": 12, "hsr_any_seat": 30}},
+    )
+    total = fields.Integer()
+
+
 class StatisticsSchema(Schema):
     """Current totals, published listings by province (most first), and for each of the last
-    twelve months (oldest first) the new listings and the removals by reason."""
+    twelve months (oldest first) the new listings, the removals by reason, and the sanctions
+    partner agencies reported applying (hits: a refused ticket, a rejected bid) by measure, counted
+    in the month they happened (Beijing time). Counts only."""
 
     as_of = fields.Date()
     totals = fields.Nested(TotalsSchema)
     by_province = fields.List(fields.Nested(ProvinceCountSchema))
     new_by_month = fields.List(fields.Nested(MonthCountSchema))
     removed_by_month = fields.List(fields.Nested(MonthRemovalsSchema))
+    hit_measures = fields.List(
+        fields.Nested(HitMeasureSchema),
+        metadata={"description": "有惩戒反馈的措施（按措施目录顺序）"},
+    )
+    hits_by_month = fields.List(
+        fields.Nested(MonthHitsSchema),
+        metadata={"description": "合作单位反馈的惩戒次数，按月、按措施"},
+    )
 
     @pre_dump
     def _shape(self, stats: Statistics, **_: Any) -> dict:
@@ -219,5 +244,13 @@ class StatisticsSchema(Schema):
                     "total": sum(stats.removed_by_month[m].values()),
                 }
                 for m in stats.months
+            ],
+            "hit_measures": [
+                {"code": code, "label": label}
+                for code, label in zip(stats.hits.measures, stats.hits.labels, strict=True)
+            ],
+            "hits_by_month": [
+                {"month": m, "measures": stats.hits.by_month[m], "total": stats.hits.total(m)}
+                for m in stats.hits.months
             ],
         }

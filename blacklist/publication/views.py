@@ -461,8 +461,8 @@ def bar_chart(rows: list[tuple[str, int]]) -> BarChart:
 @bp.get("/stats")
 @public_record_limit
 def stats():
-    """Current totals, published listings by province, monthly new listings and removals by
-    reason. The figures are aggregates (cached a minute by the query); the page may be cached a
+    """Current totals, published listings by province, monthly new listings, removals by reason
+    and partners' hits by measure. The figures are aggregates (cached a minute by the query); the page may be cached a
     minute too."""
     figures = queries.statistics(get_session(), today=auth.clock().today())
     new_series = {m: {"新增": figures.new_by_month.get(m, 0)} for m in figures.months}
@@ -474,6 +474,9 @@ def stats():
             new_chart=column_chart(figures.months, new_series, ["新增"]),
             removed_chart=column_chart(
                 figures.months, figures.removed_by_month, figures.removal_reasons
+            ),
+            hits_chart=column_chart(
+                figures.hits.months, figures.hits.by_label(), figures.hits.labels
             ),
         )
     )

@@ -653,5 +653,7 @@ def test_the_openapi_document_lists_the_public_calls_without_security(client):
         "by_province",
         "new_by_month",
         "removed_by_month",
+        "hit_measures",
+        "hits_by_month",
     }
     assert client.get("/api/docs").status_code == 200

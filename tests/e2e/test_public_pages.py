@@ -474,7 +474,7 @@ def test_the_statistics_page_draws_svg_charts_with_data_tables(
 
     assert response.status_code == 200
     page = text_of(response)
-    assert page.count("<svg") == 3 and 'role="img"' in page and "<title" in page
+    assert page.count("<svg") == 4 and 'role="img"' in page and "<title" in page
     assert "<script" not in page  # no chart library
     assert 'id="total-published">3<' in page and 'id="total-persons">2<' in page
     assert 'id="total-organisations">1<' in page
