@@ -429,11 +429,12 @@ def seed_demo(
     session.commit()
     calendar = load_calendar(session)
     logins, actors = _create_courts_and_staff(session, sim, rng)
+    partners = _create_partners(session, sim)
 
     planner = _Planner(rng, today, calendar)
     plans = planner.plan(listings)
     _Runner(session, sim, now, actors).run(plans)
-    partners = _create_partners(session, clock, rng)
+    _partner_feedback(session, clock, rng)
     summary = _summary(session, rng_seed, today, logins)
     return replace(
         summary, partners=partners, hits=session.scalar(select(func.count()).select_from(Hit)) or 0
@@ -457,21 +458,27 @@ DEMO_PARTNERS = (
 DEMO_HITS = 240
 
 
-def _create_partners(
-    session: Session, clock: Clock, rng: random.Random
-) -> tuple[tuple[str, str, str], ...]:
-    """The partners, their acks (all up to date but the bank, which lags behind so the dashboard
-    has unacknowledged removals to show), and hits from the airline and the railway."""
+def _create_partners(session: Session, sim: Clock) -> tuple[tuple[str, str, str], ...]:
+    """The partners, registered before the history starts so that every change concerns them."""
     made = []
     for code, name, measures, scope in DEMO_PARTNERS:
-        partner, credentials = partner_services.create_partner(
+        _partner, credentials = partner_services.create_partner(
             session, code=code, name=name, measures=measures, scope=scope,
-            actor=SEED_ACTOR, clock=clock,
+            actor=SEED_ACTOR, clock=sim,
         )  # fmt: skip
         made.append((code, name, credentials.api_key or ""))
-        head = last_seq(session)
-        seq = head if code != "bank" else head // 2
-        partner_services.acknowledge(session, partner, seq, clock=clock)
+    return tuple(made)
+
+
+def _partner_feedback(session: Session, clock: Clock, rng: random.Random) -> None:
+    """Acks (all up to date but the bank, which lags behind so the staff pages have unacknowledged
+    removals to show) and hits from the airline and the railway over the past year."""
+    head = last_seq(session)
+    for code, _name, _measures, _scope in DEMO_PARTNERS:
+        partner = partner_services.get_partner(session, code)
+        partner_services.acknowledge(
+            session, partner, head if code != "bank" else head // 2, clock=clock
+        )
     now, today = clock.now(), clock.today()
     railway = partner_services.get_partner(session, "railway")
     caac = partner_services.get_partner(session, "caac")
@@ -495,7 +502,6 @@ def _create_partners(
             occurred_at=occurred, detail="购票时拒绝出票（演示数据）", reference=f"demo-{n}",
             clock=clock,
         )  # fmt: skip
-    return tuple(made)
 
 
 def _create_courts_and_staff(
