@@ -12,18 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blacklist.core.errors import ErrorCollector, NotAllowed, ValidationFailed
 from blacklist.db import vault_of
-from blacklist.listing.models import Case, Listing
 from blacklist.partners import rules
 from blacklist.partners.feed import Subscription
 from blacklist.partners.services import parse_person_id
 from blacklist.restrictions.catalogue import BY_CODE, codes_of, mask_of
-from blacklist.restrictions.models import Restriction, RestrictionOrder
-from blacklist.staff.models import Court
+from blacklist.restrictions.models import Restriction
+from blacklist.restrictions.queries import source_of, with_sources
 
 
 def check_people(
@@ -55,45 +53,22 @@ def check_people(
     unique = sorted({h for h in hashes if h})
     for start in range(0, len(unique), 500):
         rows = session.execute(
-            select(
-                Restriction.person_hash,
-                Restriction.role,
-                Restriction.measures,
-                Restriction.since,
-                Restriction.source_kind,
-                Listing.public_id,
-                RestrictionOrder.public_id,
-                Court.name,
-                Case.case_number,
-            )
-            .join(Court, Court.id == Restriction.court_id)
-            .outerjoin(Listing, Listing.id == Restriction.listing_id)
-            .outerjoin(Case, Case.id == Listing.case_id)
-            .outerjoin(RestrictionOrder, RestrictionOrder.id == Restriction.order_id)
+            with_sources(Restriction.person_hash, Restriction.role, Restriction.measures,
+                         Restriction.since)
             .where(
                 Restriction.person_hash.in_(unique[start : start + 500]),
                 Restriction.is_active.is_(True),
                 Restriction.measures.op("&")(bit) != 0,
             )
             .order_by(Restriction.id)
-        )
-        for (person_hash, role, mask, since, source_kind, listing_pid, order_pid, court,
-             case_number) in rows:  # fmt: skip
-            source_pid = (
-                listing_pid if str(source_kind) == "listing" or not order_pid else order_pid
-            )
-            reasons[person_hash].append(
+        )  # fmt: skip
+        for row in rows:
+            reasons[row.person_hash].append(
                 {
-                    "role": str(role),
-                    "measures": codes_of(mask & sub.measures),
-                    "since": since.isoformat(),
-                    "source": {
-                        "kind": str(source_kind),
-                        "public_id": source_pid,
-                        "listing_public_id": listing_pid,
-                        "court": court,
-                        "case_number": case_number,
-                    },
+                    "role": str(row.role),
+                    "measures": codes_of(row.measures & sub.measures),
+                    "since": row.since.isoformat(),
+                    "source": source_of(row),
                 }
             )
     results = []

@@ -23,15 +23,15 @@ from blacklist.changelog.models import Change, ChangeAction
 from blacklist.changelog.writer import last_seq
 from blacklist.core.errors import Gone, ValidationFailed
 from blacklist.db import vault_of
-from blacklist.listing.models import Case, Listing, Subject
+from blacklist.listing.models import Listing, Subject
 from blacklist.listing.records import listing_record
 from blacklist.listing.rules import ListingStatus
 from blacklist.partners import rules
 from blacklist.partners.models import Partner
-from blacklist.restrictions.models import Restriction, RestrictionOrder
+from blacklist.restrictions.models import Restriction
 from blacklist.restrictions.projection import build_restriction_record
+from blacklist.restrictions.queries import source_of, with_sources
 from blacklist.restrictions.rules import listing_measures_mask
-from blacklist.staff.models import Court
 
 SCAN_WINDOW = 50_000
 
@@ -197,7 +197,7 @@ def _snapshot_items(session: Session, sub: Subscription) -> Iterator[dict[str, A
 def _restriction_payloads(session: Session, measures: int) -> Iterator[tuple[dict, str, int]]:
     """Active projection rows with any of ``measures``, as the change log's stored payloads."""
     query = (
-        select(
+        with_sources(
             Restriction.id,
             Restriction.person_kind,
             Restriction.person_name,
@@ -205,35 +205,19 @@ def _restriction_payloads(session: Session, measures: int) -> Iterator[tuple[dic
             Restriction.role,
             Restriction.measures,
             Restriction.since,
-            Restriction.source_kind,
-            Listing.public_id,
-            RestrictionOrder.public_id,
-            Court.name,
-            Case.case_number,
         )
-        .join(Court, Court.id == Restriction.court_id)
-        .outerjoin(Listing, Listing.id == Restriction.listing_id)
-        .outerjoin(Case, Case.id == Listing.case_id)
-        .outerjoin(RestrictionOrder, RestrictionOrder.id == Restriction.order_id)
         .where(Restriction.is_active.is_(True), Restriction.measures.op("&")(measures) != 0)
         .order_by(Restriction.id)
         .execution_options(yield_per=SNAPSHOT_BATCH)
     )
     for row in session.execute(query):
-        (rid, kind, name, cipher, role, mask, since, source_kind, listing_pid, order_pid,
-         court_name, case_number) = row  # fmt: skip
-        source_pid = listing_pid if str(source_kind) == "listing" or not order_pid else order_pid
         payload = build_restriction_record(
-            person_kind=str(kind),
-            person_name=name,
-            person_cipher=cipher,
-            role=str(role),
-            measures=mask,
-            since=since,
-            source_kind=str(source_kind),
-            source_public_id=source_pid,
-            listing_public_id=listing_pid,
-            court_name=court_name,
-            case_number=case_number,
+            person_kind=str(row.person_kind),
+            person_name=row.person_name,
+            person_cipher=row.person_cipher,
+            role=str(row.role),
+            measures=row.measures,
+            since=row.since,
+            source=source_of(row),
         )
-        yield payload, f"restriction:{rid}", mask
+        yield payload, f"restriction:{row.id}", row.measures

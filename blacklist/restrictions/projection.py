@@ -213,9 +213,7 @@ def _last_payload(session: Session, key: str) -> dict | None:
 
 def restriction_record(row: Restriction, listing: Listing) -> dict:
     """The feed's ``restriction`` record (API.md) of a projection row."""
-    source_public_id = listing.public_id
-    if row.source_kind is not SourceKind.LISTING and row.order is not None:
-        source_public_id = row.order.public_id
+    order_public_id = row.order.public_id if row.order is not None else None
     return build_restriction_record(
         person_kind=row.person_kind.value,
         person_name=row.person_name,
@@ -223,12 +221,34 @@ def restriction_record(row: Restriction, listing: Listing) -> dict:
         role=row.role.value,
         measures=row.measures,
         since=row.since,
-        source_kind=row.source_kind.value,
-        source_public_id=source_public_id,
-        listing_public_id=listing.public_id,
-        court_name=listing.court.name,
-        case_number=listing.case.case_number,
+        source=restriction_source(
+            kind=row.source_kind.value,
+            listing_public_id=listing.public_id,
+            order_public_id=order_public_id,
+            court_name=listing.court.name,
+            case_number=listing.case.case_number,
+        ),
     )
+
+
+def restriction_source(
+    *,
+    kind: str,
+    listing_public_id: str | None,
+    order_public_id: str | None,
+    court_name: str,
+    case_number: str | None,
+) -> dict:
+    """Where a restriction comes from (API.md ``source``): the listing, or the order (a listing's
+    consumption order, a standalone order, an exit ban) with the listing it belongs to, if any."""
+    from_order = kind != SourceKind.LISTING.value and order_public_id is not None
+    return {
+        "kind": kind,
+        "public_id": order_public_id if from_order else listing_public_id,
+        "listing_public_id": listing_public_id,
+        "court": court_name,
+        "case_number": case_number,
+    }
 
 
 def build_restriction_record(
@@ -239,11 +259,7 @@ def build_restriction_record(
     role: str,
     measures: int,
     since: date,
-    source_kind: str,
-    source_public_id: str,
-    listing_public_id: str | None,
-    court_name: str,
-    case_number: str | None,
+    source: dict,
 ) -> dict:
     """The one place the ``restriction`` record is shaped: the change log stores it on every upsert
     and the partner snapshot builds it from the projection's columns, so the two always agree. The
@@ -253,13 +269,7 @@ def build_restriction_record(
         "role": role,
         "measures": codes_of(measures),
         "since": since.isoformat(),
-        "source": {
-            "kind": source_kind,
-            "public_id": source_public_id,
-            "listing_public_id": listing_public_id,
-            "court": court_name,
-            "case_number": case_number,
-        },
+        "source": source,
     }
 
 

@@ -6,10 +6,46 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from blacklist.restrictions.models import Restriction
+from blacklist.listing.models import Case, Listing
+from blacklist.restrictions.models import Restriction, RestrictionOrder
+from blacklist.restrictions.projection import restriction_source
+from blacklist.staff.models import Court
+
+#: The columns ``source_of`` reads, labelled.
+SOURCE_COLUMNS = (
+    Restriction.source_kind.label("source_kind"),
+    Listing.public_id.label("listing_public_id"),
+    RestrictionOrder.public_id.label("order_public_id"),
+    Court.name.label("court_name"),
+    Case.case_number.label("case_number"),
+)
+
+
+def with_sources(*columns) -> Select:
+    """``select(*columns)`` of projection rows with what names their source (listing or order,
+    court, case number): outer joins, so standalone orders (no listing) are included."""
+    return (
+        select(*columns, *SOURCE_COLUMNS)
+        .select_from(Restriction)
+        .join(Court, Court.id == Restriction.court_id)
+        .outerjoin(Listing, Listing.id == Restriction.listing_id)
+        .outerjoin(Case, Case.id == Listing.case_id)
+        .outerjoin(RestrictionOrder, RestrictionOrder.id == Restriction.order_id)
+    )
+
+
+def source_of(row) -> dict:
+    """API.md's ``source`` of a row selected with ``with_sources``."""
+    return restriction_source(
+        kind=str(row.source_kind),
+        listing_public_id=row.listing_public_id,
+        order_public_id=row.order_public_id,
+        court_name=row.court_name,
+        case_number=row.case_number,
+    )
 
 
 def active_for_listing(session: Session, listing_id: int) -> list[Restriction]:

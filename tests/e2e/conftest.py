@@ -107,6 +107,60 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD):
     return response
 
 
+@pytest.fixture
+def live_server(database, session, clock, monkeypatch):
+    """The app served on a free local port from a thread, on the test database (for the browser
+    tests): ``(base URL, the court's actors by role)``."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    if database.url in ("sqlite://", "sqlite:///:memory:"):
+        pytest.skip("the browser test needs a file or server database shared across threads")
+    fast_password_hashing(monkeypatch)
+    courts = setup_court(session, clock)
+    session.commit()
+    app = create_app({"DATABASE_URL": database.url, "TESTING": True, "CLOCK": clock})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", courts
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        get_db(app).dispose()
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium through Playwright (its own browser download is never used)."""
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.browser import CHROMIUM
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def counts(database: Database, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, int]:
     """Row counts, read in a short transaction of their own (never blocking the app)."""
     with database.session() as s:

@@ -5,69 +5,10 @@ the dashboard and the listing page show it published. Screenshots are saved unde
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from pathlib import Path
+from tests.e2e.browser import ARTIFACTS, needs_chromium
+from tests.factories import credit_code, resident_id
 
-import pytest
-from werkzeug.serving import make_server
-
-from blacklist import create_app
-from blacklist.db import get_db
-from tests.factories import credit_code, fast_password_hashing, resident_id, setup_court
-
-CHROMIUM = os.environ.get("BLACKLIST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-    reason=f"chromium not found at {CHROMIUM}: run `make browser` (as root with apt-get) "
-    "or set BLACKLIST_CHROMIUM",
-)
-
-
-@pytest.fixture
-def live_server(database, session, clock, monkeypatch):
-    """The app served on a free local port from a thread, on the test database."""
-    if database.url in ("sqlite://", "sqlite:///:memory:"):
-        pytest.skip("the browser test needs a file or server database shared across threads")
-    fast_password_hashing(monkeypatch)
-    courts = setup_court(session, clock)
-    session.commit()
-    app = create_app({"DATABASE_URL": database.url, "TESTING": True, "CLOCK": clock})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", courts
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        get_db(app).dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = needs_chromium
 
 
 def sign_in(page, base: str, username: str) -> None:

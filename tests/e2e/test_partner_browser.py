@@ -6,70 +6,11 @@ against the partner API; the partner's page never shows it again. Screenshots ar
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import threading
 import urllib.request
-from pathlib import Path
 
-import pytest
-from werkzeug.serving import make_server
+from tests.e2e.browser import ARTIFACTS, needs_chromium
 
-from blacklist import create_app
-from blacklist.db import get_db
-from tests.factories import fast_password_hashing, setup_court
-
-CHROMIUM = os.environ.get("BLACKLIST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) or shutil.which("chromium")),
-    reason=f"chromium not found at {CHROMIUM}: run `make browser` (as root with apt-get) "
-    "or set BLACKLIST_CHROMIUM",
-)
-
-
-@pytest.fixture
-def live_server(database, session, clock, monkeypatch):
-    """The app served on a free local port from a thread, on the test database."""
-    if database.url in ("sqlite://", "sqlite:///:memory:"):
-        pytest.skip("the browser test needs a file or server database shared across threads")
-    fast_password_hashing(monkeypatch)
-    setup_court(session, clock)
-    session.commit()
-    app = create_app({"DATABASE_URL": database.url, "TESTING": True, "CLOCK": clock})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        get_db(app).dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = needs_chromium
 
 
 def partner_status(base: str, key: str) -> dict:
@@ -81,7 +22,7 @@ def partner_status(base: str, key: str) -> dict:
 
 
 def test_an_administrator_registers_a_partner_and_copies_its_key_once(live_server, browser):
-    base = live_server
+    base, _courts = live_server
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
 
