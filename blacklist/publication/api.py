@@ -27,6 +27,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from blacklist.db import get_session
+from blacklist.partners.views import ack_deadline
 from blacklist.publication import queries
 from blacklist.publication.schemas import (
     PublicListingPageSchema,
@@ -161,6 +162,9 @@ class PublicStatistics(MethodView):
     def get(self):
         """Current totals, published listings by province, and for each of the last twelve months
         the new listings, the removals by reason, and the sanctions partners reported applying
-        (hits) by measure."""
-        stats = queries.statistics(get_session(), today=_today())
+        (hits) by measure; per partner, its newest acknowledgement and the removals it has not
+        acknowledged in time."""
+        stats = queries.statistics(
+            get_session(), today=_today(), now=auth.clock().now(), ack_deadline=ack_deadline()
+        )
         return stats, {"Cache-Control": "public, no-cache"}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -382,6 +382,21 @@ class Statistics:
     removal_reasons: list[str]
     #: Sanctions partners reported applying (hits), per month and measure: counts only (§4).
     hits: HitCounts
+    #: Per active partner: its newest acknowledgement and its removals not acknowledged in time.
+    partners: tuple[PartnerAcks, ...] = ()
+
+
+@dataclass(frozen=True)
+class PartnerAcks:
+    """What the public sees of a partner's feedback (DOMAIN.md §4: the system proves when each
+    removal was acknowledged): counts and times, never who was removed."""
+
+    code: str
+    name: str
+    acked_seq: int
+    acked_at: datetime | None
+    overdue_removals: int
+    oldest_overdue_at: datetime | None
 
 
 _CACHE: dict[tuple, Statistics] = {}
@@ -393,7 +408,14 @@ _HITS: dict[tuple, tuple[float, HitCounts]] = {}
 _seconds = time.monotonic
 
 
-def statistics(session: Session, *, today: date, months: int = 12) -> Statistics:
+def statistics(
+    session: Session,
+    *,
+    today: date,
+    months: int = 12,
+    now: datetime | None = None,
+    ack_deadline: timedelta | None = None,
+) -> Statistics:
     """Current totals, published listings by province, per month the new publications and the
     removals by reason, and the hits partners reported per measure (the last ``months`` months).
     The list's figures are cached per process until the change log moves: every publication and
@@ -404,13 +426,15 @@ def statistics(session: Session, *, today: date, months: int = 12) -> Statistics
 
     key = (str(session.get_bind().url), today, months, last_seq(session))
     hits = hit_statistics(session, today=today, months=months)
+    partners = () if now is None else partner_acks(session, now=now, deadline=ack_deadline)
     cached = _CACHE.get(key)
-    if cached is not None and cached.hits is hits:
+    if cached is not None and cached.hits is hits and cached.partners is partners:
         return cached
     if cached is not None:
-        result = replace(cached, hits=hits)
+        result = replace(cached, hits=hits, partners=partners)
     else:
         result = _compute_statistics(session, today=today, months=months, hits=hits)
+        result = replace(result, partners=partners)
     _CACHE.clear()
     _CACHE[key] = result
     return result
@@ -431,9 +455,43 @@ def hit_statistics(session: Session, *, today: date, months: int = 12) -> HitCou
     return counts
 
 
+_ACKS: dict[tuple, tuple[float, tuple[PartnerAcks, ...]]] = {}
+
+
+def partner_acks(
+    session: Session, *, now: datetime, deadline: timedelta | None = None
+) -> tuple[PartnerAcks, ...]:
+    """Active partners' acknowledgement status (``partners.queries.ack_statuses``), recomputed when
+    older than ``HITS_MAX_AGE_SECONDS`` (it costs a few queries per partner)."""
+    from blacklist.partners.queries import DEFAULT_DEADLINE, ack_statuses
+
+    deadline = deadline or DEFAULT_DEADLINE
+    key = (str(session.get_bind().url), deadline)
+    cached = _ACKS.get(key)
+    if cached is not None and _seconds() - cached[0] < HITS_MAX_AGE_SECONDS:
+        return cached[1]
+    result = tuple(
+        PartnerAcks(
+            code=status.code,
+            name=status.name,
+            acked_seq=status.acked_seq,
+            acked_at=status.acked_at,
+            overdue_removals=status.overdue,
+            oldest_overdue_at=status.overdue_since,
+        )
+        for status in ack_statuses(session, now=now, deadline=deadline)
+        if status.is_active
+    )
+    if len(_ACKS) > 8:
+        _ACKS.clear()
+    _ACKS[key] = (_seconds(), result)
+    return result
+
+
 def clear_statistics_cache() -> None:
     _CACHE.clear()
     _HITS.clear()
+    _ACKS.clear()
 
 
 def _month_list(today: date, months: int) -> list[str]:

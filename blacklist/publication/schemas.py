@@ -205,6 +205,19 @@ class MonthHitsSchema(Schema):
     total = fields.Integer()
 
 
+class PartnerAcksSchema(Schema):
+    code = fields.String(metadata={"example": "railway"})
+    name = fields.String(metadata={"example": "中国国家铁路集团有限公司"})
+    acked_seq = fields.Integer(metadata={"description": "已确认执行至的变更序号（累计）"})
+    acked_at = fields.AwareDateTime(allow_none=True)
+    overdue_removals = fields.Integer(
+        metadata={"description": "超过确认时限仍未确认的移出条数（最多计1000）"}
+    )
+    oldest_overdue_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "其中最早一条移出的时间"}
+    )
+
+
 class StatisticsSchema(Schema):
     """Current totals, published listings by province (most first), and for each of the last
     twelve months (oldest first) the new listings, the removals by reason, and the sanctions
@@ -223,6 +236,10 @@ class StatisticsSchema(Schema):
     hits_by_month = fields.List(
         fields.Nested(MonthHitsSchema),
         metadata={"description": "合作单位反馈的惩戒次数，按月、按措施"},
+    )
+    partners = fields.List(
+        fields.Nested(PartnerAcksSchema),
+        metadata={"description": "各合作单位的确认情况：移出须在时限内得到确认"},
     )
 
     @pre_dump
@@ -253,4 +270,5 @@ class StatisticsSchema(Schema):
                 {"month": m, "measures": stats.hits.by_month[m], "total": stats.hits.total(m)}
                 for m in stats.hits.months
             ],
+            "partners": [vars(p) for p in stats.partners],
         }

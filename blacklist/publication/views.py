@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 
 from blacklist.core.errors import ErrorCollector
 from blacklist.db import get_session
+from blacklist.partners.views import ack_deadline
 from blacklist.publication import queries
 from blacklist.staff import auth
 from blacklist.staff.services import PROVINCES
@@ -462,9 +463,14 @@ def bar_chart(rows: list[tuple[str, int]]) -> BarChart:
 @public_record_limit
 def stats():
     """Current totals, published listings by province, monthly new listings, removals by reason
-    and partners' hits by measure. The figures are aggregates (cached a minute by the query); the page may be cached a
-    minute too."""
-    figures = queries.statistics(get_session(), today=auth.clock().today())
+    partners' hits by measure, and each partner's acknowledgements. The figures are aggregates (the
+    list's until it changes, partners' for a minute); the page may be cached a minute too."""
+    figures = queries.statistics(
+        get_session(),
+        today=auth.clock().today(),
+        now=auth.clock().now(),
+        ack_deadline=ack_deadline(),
+    )
     new_series = {m: {"新增": figures.new_by_month.get(m, 0)} for m in figures.months}
     response = make_response(
         render_template(

@@ -611,3 +611,40 @@ def test_the_public_statistics_count_hits_per_measure_and_month_without_personal
     assert client.get("/api/v1/public/stats").get_json()["hits_by_month"][-1]["total"] == 2
     seconds[0] = 61.0
     assert client.get("/api/v1/public/stats").get_json()["hits_by_month"][-1]["total"] == 3
+
+
+def test_the_public_statistics_show_each_partners_acknowledgements_without_personal_data(
+    app, client, session, clock, court, monkeypatch
+):
+    _id, key, _secret = register_partner(session, clock, "railway", ",".join(RAILWAY))
+    register_partner(session, clock, "credit_ref", "credit_record", "listing")
+    listing = publish_listing(session, clock, court, _person(1))
+    listing_services.revoke_listing(
+        session, listing.id, "不符合纳入条件", actor=court["judge"], clock=clock
+    )
+    session.commit()
+    clock.advance(minutes=61)  # the railway has not acknowledged the removal within the hour
+    seconds = [0.0]
+    monkeypatch.setattr(publication_queries, "_seconds", lambda: seconds[0])
+    publication_queries.clear_statistics_cache()
+
+    stats = client.get("/api/v1/public/stats").get_json()
+    by_code = {p["code"]: p for p in stats["partners"]}
+    assert by_code["railway"]["overdue_removals"] == 1
+    assert by_code["railway"]["acked_seq"] == 0 and by_code["railway"]["acked_at"] is None
+    assert by_code["credit_ref"]["overdue_removals"] == 1  # the listing record's removal
+    page = html(client.get("/stats"))
+    assert 'id="table-partners"' in page and "尚未确认" in page
+    assert listing.subject.name not in page and resident_id(sequence="001") not in page
+
+    # The railway acknowledges everything: within a minute the statistics say so.
+    head = client.get("/api/v1/partner/status", headers=partner_headers(key)).get_json()
+    acked = client.post(
+        "/api/v1/partner/acks", json={"seq": head["newest_seq"]}, headers=partner_headers(key)
+    )
+    assert acked.status_code == 200
+    seconds[0] = 61.0
+    by_code = {p["code"]: p for p in client.get("/api/v1/public/stats").get_json()["partners"]}
+    assert by_code["railway"]["overdue_removals"] == 0
+    assert by_code["railway"]["acked_seq"] == head["newest_seq"]
+    assert by_code["credit_ref"]["overdue_removals"] == 1

@@ -655,5 +655,6 @@ def test_the_openapi_document_lists_the_public_calls_without_security(client):
         "removed_by_month",
         "hit_measures",
         "hits_by_month",
+        "partners",
     }
     assert client.get("/api/docs").status_code == 200
