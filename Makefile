@@ -64,9 +64,9 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 # --- the local server ----------------------------------------------------------------------------
 
-run: migrate $(SEEDED) ## Migrate + seed demo data once, then serve on http://127.0.0.1:5000
+run: migrate $(SEEDED) ## Migrate + seed demo data once, then serve on http://127.0.0.1:5000 (with the scheduler and push worker)
 	@echo "Serving on http://$(HOST):$(PORT)  (demo logins were printed when seed-demo ran; 'make reset' starts over)"
-	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(FLASK) serve --host $(HOST) --port $(PORT)
 
 migrate: $(STAMP) ## Apply database migrations (flask db upgrade)
 	$(RUN_ENV) $(FLASK) db upgrade

@@ -70,6 +70,8 @@ class DevelopmentConfig(Config):
 
     DEBUG = False
     SCHEDULER_IN_PROCESS = True
+    #: The demo's history goes back three years: keep all of it followable.
+    FEED_RETENTION_DAYS = 3650
 
 
 class TestingConfig(Config):

@@ -35,11 +35,23 @@ def db_current() -> None:
     click.echo(current_revision(get_db().engine) or "empty")
 
 
+def configure_logging() -> None:
+    """Long-running commands (scheduler, push worker, serve) log their INFO lines to stderr, unless
+    the host configured logging already."""
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
 def init_app(app: Flask) -> None:
     from blacklist.audit.cli import audit_cli
     from blacklist.holidays.cli import calendar_cli
     from blacklist.listing.cli import seed_demo
     from blacklist.partners.cli import COMMANDS as partner_commands
+    from blacklist.scheduler.cli import scheduler_cli, serve
     from blacklist.staff.cli import courts_cli, staff_cli
 
     for command in (
@@ -50,5 +62,7 @@ def init_app(app: Flask) -> None:
         staff_cli,
         seed_demo,
         *partner_commands,
+        scheduler_cli,
+        serve,
     ):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ from blacklist.holidays import models as holidays_models
 from blacklist.listing import models as listing_models
 from blacklist.partners import models as partners_models
 from blacklist.restrictions import models as restrictions_models
+from blacklist.scheduler import models as scheduler_models
 from blacklist.staff import models as staff_models
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "listing_models",
     "partners_models",
     "restrictions_models",
+    "scheduler_models",
     "staff_models",
 ]

@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from blacklist.cli import configure_logging
 from blacklist.core.actor import Actor
 from blacklist.core.clock import SystemClock
 from blacklist.core.errors import DomainError
@@ -176,6 +177,7 @@ def keys_list(code: str) -> None:
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to sleep when idle.")
 def deliveries_run(once: bool, idle: float) -> None:
     """Push the feed to partners' webhooks (several workers may run at once on PostgreSQL)."""
+    configure_logging()
     worker = PushWorker(get_db())
     if once:
         attempts = worker.run_once()
