@@ -44,6 +44,8 @@ def configure_logging() -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    # APScheduler logs every execution (the heartbeat every few seconds): warnings only.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def init_app(app: Flask) -> None:
