@@ -72,6 +72,7 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
     from blacklist.partners import views as partner_views
     from blacklist.publication import api as public_api
     from blacklist.publication import views as public_views
+    from blacklist.scheduler import views as scheduler_views
     from blacklist.staff import admin_views as staff_admin_views
     from blacklist.staff import api as staff_api
     from blacklist.staff import views as staff_views
@@ -84,6 +85,7 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
         holiday_views.bp,
         partner_views.bp,
         partner_admin_views.bp,
+        scheduler_views.bp,
     ):
         app.register_blueprint(blueprint)
     for blueprint in (staff_api.blp, listing_api.blp, public_api.blp, partner_api.blp):

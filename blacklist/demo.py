@@ -272,9 +272,11 @@ _UNTERMED_REASONS = (
 )
 #: Listed first, so that even a small demo (``--listings 20``) shows every state and every kind of
 #: removal: the special records (published, with payments), then one listing of each fate and
-#: reason.
+#: reason. ``due_now``: paid in full about two weeks ago, its deletion due by today but left to the
+#: real scheduler, so that ``make run`` shows a delisting happening when it starts.
 _COVERAGE = (
     "draft", "pending", "grace", "published", "extended", "deleted_performed", "deleted_due",
+    "due_now",
     "grace_paid", *(f"deleted_reason:{r.value}" for r in _UNTERMED_REASONS),
     f"deleted_reason:{DeletionReason.CORRECTED_CONDUCT.value}", "revoked", "expired",
 )  # fmt: skip
@@ -384,6 +386,8 @@ class DemoSummary:
     audit_entries: int
     change_log_items: int
     logins: tuple[DemoLogin, ...]
+    #: Listings whose deletion is due and left to the real scheduler (``make run`` shows it).
+    due_for_scheduler: int = 0
     #: (code, name, API key) of each demo partner: the keys are shown here once, as for real ones.
     partners: tuple[tuple[str, str, str], ...] = ()
     hits: int = 0
@@ -436,8 +440,19 @@ def seed_demo(
     _Runner(session, sim, now, actors).run(plans)
     _partner_feedback(session, clock, rng)
     summary = _summary(session, rng_seed, today, logins)
+    due = session.scalar(
+        select(func.count())
+        .select_from(Listing)
+        .where(
+            Listing.status.in_((ListingStatus.APPROVED, ListingStatus.PUBLISHED)),
+            Listing.deletion_due_on <= today,
+        )
+    )
     return replace(
-        summary, partners=partners, hits=session.scalar(select(func.count()).select_from(Hit)) or 0
+        summary,
+        partners=partners,
+        hits=session.scalar(select(func.count()).select_from(Hit)) or 0,
+        due_for_scheduler=due or 0,
     )
 
 
@@ -690,7 +705,7 @@ class _Planner:
         termed = rng.random() < 0.5
         if fate in ("extended", "expired") or reason is DeletionReason.CORRECTED_CONDUCT:
             termed = True
-        elif fate == "deleted_due" or reason in _UNTERMED_REASONS[1:]:
+        elif fate in ("deleted_due", "due_now") or reason in _UNTERMED_REASONS[1:]:
             termed = False
         if special_name == MIDDLE_DOT_NAME:
             termed = True
@@ -699,7 +714,7 @@ class _Planner:
             fate in ("published", "revoked", "expired") and rng.random() < 0.15
         ):
             grace = rng.choice((30, 60, 90))
-        monetary = fate == "deleted_performed" or special or rng.random() > 0.05
+        monetary = fate in ("deleted_performed", "due_now") or special or rng.random() > 0.05
         steps: list[_Step] = []
         decided: date | None = None
 
@@ -783,12 +798,15 @@ class _Planner:
                 steps.append(
                     _Step(self.workday(published + timedelta(days=10), ends - timedelta(days=30)), "pay")
                 )  # fmt: skip
-        elif fate in ("deleted_performed", "deleted_due"):
+        elif fate in ("deleted_performed", "deleted_due", "due_now"):
             published = signed(60, HISTORY_DAYS if not termed else 700)
-            latest = self.ago(20)
+            latest = self.ago(20) if fate != "due_now" else self.ago(12)
             if monetary and rng.random() < 0.4:
                 steps.append(_Step(self.workday(published + timedelta(days=1), latest - timedelta(days=20)), "pay"))  # fmt: skip
-            paid = self.workday(max(published + timedelta(days=5), steps[-1].on), latest)
+            earliest = max(published + timedelta(days=5), steps[-1].on)
+            if fate == "due_now":
+                earliest = max(earliest, self.ago(14))
+            paid = self.workday(earliest, latest)
             steps.append(_Step(paid, "pay", {"full": True}))
             if fate == "deleted_performed":
                 steps.append(
@@ -1124,7 +1142,7 @@ class _Runner:
             listing = listings.record_performance(
                 session, listing_id, payment, actor=clerk, clock=clock
             )
-            if listing.deletion_due_on is not None:
+            if listing.deletion_due_on is not None and plan.fate != "due_now":
                 self.at_night(listing.deletion_due_on, 50, self.due_deletion_job(listing_id))
         elif action == "correct":
             listings.edit_listing(session, listing_id, args["patch"], actor=clerk, clock=clock)

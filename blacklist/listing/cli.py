@@ -79,6 +79,10 @@ def _print_summary(summary: DemoSummary, seconds: float) -> None:
     echo("Acts in the audit journal:")
     for action, count in summary.acts.items():
         echo(f"  {action:<28}{count:>6}")
+    echo(
+        f"Left for the scheduler: {summary.due_for_scheduler} listing(s) whose deletion is due "
+        "(`make run` deletes them when it starts; or `flask --app wsgi scheduler run-once`)."
+    )
     echo("")
     echo(f"Partners ({summary.hits} demo hits reported). Their API keys, shown once (more with")
     echo("`flask --app wsgi partners keys add --partner CODE`):")

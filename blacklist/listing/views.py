@@ -198,11 +198,15 @@ def _actor_and_clock():
 @staff_page()
 def dashboard():
     from blacklist.partners.views import dashboard_panel
+    from blacklist.scheduler.views import dashboard_alerts
 
     actor = auth.current_actor()
     board = queries.dashboard(get_session(), court_id=actor.court_id, today=auth.clock().today())
     late_partners = dashboard_panel(get_session(), actor.court_id)
-    return render_template("listing/dashboard.html", board=board, late_partners=late_partners)
+    alerts = dashboard_alerts(get_session(), actor)
+    return render_template(
+        "listing/dashboard.html", board=board, late_partners=late_partners, alerts=alerts
+    )
 
 
 @bp.get("/listings")
