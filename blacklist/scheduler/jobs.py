@@ -184,8 +184,8 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
         ).all()
         for listing_id, court_id, due_on, name in rows:
             left = calendar.workdays_between(today, due_on)
-            if left <= 1:
-                late = left < 0
+            if left <= 1 or today > due_on:
+                late = today > due_on
                 wanted[f"deletion_due:{listing_id}"] = Wanted(
                     "deletion_due",
                     AlertSeverity.CRITICAL if late else AlertSeverity.WARNING,
@@ -237,7 +237,7 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
             if run.status in (RunStatus.FAILED, RunStatus.PARTIAL) and name != "deadline_alerts":
                 wanted[f"job_failed:{name}"] = Wanted(
                     "job_failed", AlertSeverity.WARNING,
-                    f"定时任务 {name} 最近一次运行"
+                    f"定时任务“{JOBS[name].label if name in JOBS else name}”最近一次运行"
                     + ("失败" if run.status is RunStatus.FAILED else f"有{run.rows_failed}行出错")
                     + f"：{run.summary}",
                 )  # fmt: skip
@@ -369,10 +369,11 @@ JOBS: dict[str, Job] = {
 }  # fmt: skip
 
 
-def run_job(name: str, ctx: JobContext) -> JobRun:
-    """Run one job and record the run. A job that raises is recorded as failed (and logged); it
-    never takes the scheduler down."""
-    job = JOBS[name]
+def run_job(name: str, ctx: JobContext, jobs: dict[str, Job] | None = None) -> JobRun:
+    """Run one job (of ``jobs``, default ``JOBS``) and record the run. A job that raises is
+    recorded as failed (and logged); it never takes the scheduler down. An interruption (Ctrl-C,
+    SystemExit) is recorded as a failed run too, then goes on up."""
+    job = (JOBS if jobs is None else jobs)[name]
     with ctx.db.session() as session:
         run = JobRun(
             job=name, runner=ctx.runner, started_at=ctx.clock.now(), status=RunStatus.RUNNING,
@@ -389,6 +390,17 @@ def run_job(name: str, ctx: JobContext) -> JobRun:
         outcome = Outcome(summary=f"{type(error).__name__}: {error}"[:500])
         outcome.fail(name, error)
         status = RunStatus.FAILED
+    except BaseException as interruption:
+        outcome = Outcome(summary=f"interrupted ({type(interruption).__name__})")
+        outcome.fail(name, "interrupted")
+        _finish(ctx, run_id, RunStatus.FAILED, outcome)
+        raise
+    run = _finish(ctx, run_id, status, outcome)
+    log.info("job %s: %s (%s)", name, status.value, run.summary)
+    return run
+
+
+def _finish(ctx: JobContext, run_id: int, status: RunStatus, outcome: Outcome) -> JobRun:
     with ctx.db.session() as session:
         run = session.get(JobRun, run_id)
         run.finished_at = ctx.clock.now()
@@ -398,5 +410,4 @@ def run_job(name: str, ctx: JobContext) -> JobRun:
         session.commit()
         session.refresh(run)
         session.expunge(run)
-    log.info("job %s: %s (%s)", name, status.value, run.summary)
     return run

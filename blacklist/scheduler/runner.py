@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
@@ -158,7 +159,7 @@ class SchedulerRunner:
         self.settings = settings or {}
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.poll_seconds = poll_seconds
-        self.jobs = jobs or JOBS
+        self.jobs = JOBS if jobs is None else jobs
         self.leading = threading.Event()
         self._scheduler: BlockingScheduler | None = None
         self._stop = threading.Event()
@@ -195,13 +196,16 @@ class SchedulerRunner:
 
     def _lead(self) -> None:
         log.info("scheduler %s leads", self.name)
+        executor = ThreadPoolExecutor(max_workers=len(self.jobs) + 1)
         scheduler = BlockingScheduler(
-            timezone=CHINA_TZ, job_defaults={"coalesce": True, "max_instances": 1}
+            timezone=CHINA_TZ,
+            executors={"default": executor},
+            job_defaults={"coalesce": True, "max_instances": 1},
         )
         now = datetime.now(CHINA_TZ)
         for job in self.jobs.values():
             kind, fields = job.trigger
-            due = job.at_start or self._missed(job.name, now)
+            due = job.at_start or self._missed(job.name, self.clock.now())
             start = {"next_run_time": now} if due else {}
             scheduler.add_job(
                 self._run, kind, args=[job.name], id=job.name, name=job.label,
@@ -216,8 +220,14 @@ class SchedulerRunner:
         self.leading.set()
         if self._stop.is_set():
             return
-        scheduler.start()  # blocks until shut down (stop, or the lock is lost)
-        self._scheduler = None
+        try:
+            scheduler.start()  # blocks until shut down (stop, or the lock is lost)
+        finally:
+            # Jobs already running finish before the lock is released: a standby must never run
+            # a job while the old leader's run of it is still going.
+            executor.shutdown(wait=True)
+            self._scheduler = None
+            self._clear_state()
 
     def _missed(self, name: str, now: datetime) -> bool:
         """A daily job catches up at start when its last run is more than a day old (or never
@@ -228,7 +238,7 @@ class SchedulerRunner:
 
     def _run(self, name: str) -> None:
         ctx = JobContext(self.db, self.clock, runner=self.name, settings=self.settings)
-        run_job(name, ctx)
+        run_job(name, ctx, self.jobs)
 
     def _heartbeat(self) -> None:
         if self._stop.is_set() or not self.lock.is_held():
@@ -238,6 +248,17 @@ class SchedulerRunner:
                 self._scheduler.shutdown(wait=False)
             return
         self._record_state()
+
+    def _clear_state(self) -> None:
+        """A leader that stops cleanly says so at once: its leader row goes (if still its own)."""
+        try:
+            with self.db.session() as session:
+                state = session.get(SchedulerState, LEADER)
+                if state is not None and state.runner == self.name:
+                    session.delete(state)
+                    session.commit()
+        except Exception:
+            log.exception("scheduler %s could not clear its leader row", self.name)
 
     def _after_job(self, _event: JobExecutionEvent) -> None:
         self._record_state()
@@ -252,7 +273,9 @@ class SchedulerRunner:
         planned = {job.id: job.next_run_time for job in scheduler.get_jobs() if job.id in self.jobs}
         try:
             with self.db.session() as session:
-                for name, next_run in [(LEADER, None), *planned.items()]:
+                # The leader row's next_run_at: when the next heartbeat is due at the latest.
+                expected = now + timedelta(seconds=self.poll_seconds)
+                for name, next_run in [(LEADER, expected), *planned.items()]:
                     state = session.get(SchedulerState, name) or SchedulerState(name=name)
                     session.add(state)
                     state.runner = self.name
@@ -263,11 +286,19 @@ class SchedulerRunner:
             log.exception("scheduler %s could not record its state", self.name)
 
 
-def leader_state(db: Database, *, now: datetime, poll_seconds: float = 5.0) -> dict[str, Any]:
-    """Who leads (per the last heartbeat) and whether the heartbeat is recent."""
-    with db.session() as session:
+#: A heartbeat may be this late before the leader counts as gone.
+HEARTBEAT_GRACE = timedelta(seconds=60)
+
+
+def leader_state(db: Database, *, now: datetime) -> dict[str, Any]:
+    """Who leads (per the last heartbeat) and whether it is alive: its next heartbeat (the leader
+    row's ``next_run_at``, one poll interval after the last) is not more than a minute late. A
+    leader that stopped cleanly has removed its row. Read in a snapshot session: it takes no write
+    lock (a web request on SQLite may hold one already)."""
+    with db.snapshot_session() as session:
         state = session.get(SchedulerState, LEADER)
         if state is None:
             return {"runner": None, "heartbeat_at": None, "alive": False}
-        alive = now - state.updated_at < timedelta(seconds=max(60, 3 * poll_seconds))
+        expected = state.next_run_at or state.updated_at
+        alive = now <= expected + HEARTBEAT_GRACE
         return {"runner": state.runner, "heartbeat_at": state.updated_at, "alive": alive}

@@ -127,10 +127,11 @@ def status():
     session = get_session()
     actor = current_actor()
     now = clock().now()
+    leader = queries.leader(get_db(), now=now)
     return render_template(
         "scheduler/status.html",
         now=now,
-        leader=queries.leader(get_db(), now=now),
+        leader=leader,
         jobs=queries.job_statuses(session),
         runs=queries.recent_runs(session, limit=queries.RECENT_RUNS),
         run_limit=queries.RECENT_RUNS,
