@@ -8,7 +8,7 @@ the request with a schema, calls one service and dumps the result with a schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from flask import Response
 from flask.views import MethodView
@@ -37,8 +37,7 @@ from blacklist.listing.schemas import (
 from blacklist.restrictions.catalogue import codes_of
 from blacklist.restrictions.queries import measures_in_force
 from blacklist.staff import auth
-from blacklist.web.api import BEARER
-from blacklist.web.schemas import ApiErrorSchema
+from blacklist.web.api import BEARER, error_responses
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="名单（员工接口）")
 
@@ -51,15 +50,7 @@ _ERRORS = {
 }
 
 
-def errors(*codes: int) -> Callable:
-    """Document the error responses a call can give, in API.md's error shape."""
-
-    def decorator(view: Callable) -> Callable:
-        for code in reversed(codes):
-            view = blp.alt_response(code, schema=ApiErrorSchema, description=_ERRORS[code])(view)
-        return view
-
-    return decorator
+errors = error_responses(blp, _ERRORS)
 
 
 @blp.after_request

@@ -36,7 +36,7 @@ from blacklist.partners.schemas import (
 )
 from blacklist.restrictions.catalogue import codes_of
 from blacklist.staff import auth
-from blacklist.web.schemas import ApiErrorSchema
+from blacklist.web.api import error_responses
 
 log = logging.getLogger("blacklist.partners.access")
 
@@ -57,13 +57,7 @@ _ERRORS = {
 }
 
 
-def errors(*codes: int) -> Callable:
-    def decorator(view: Callable) -> Callable:
-        for code in reversed(codes):
-            view = blp.alt_response(code, schema=ApiErrorSchema, description=_ERRORS[code])(view)
-        return view
-
-    return decorator
+errors = error_responses(blp, _ERRORS)
 
 
 def current_partner() -> Partner:

@@ -37,8 +37,8 @@ from blacklist.publication.schemas import (
     StatisticsSchema,
 )
 from blacklist.staff import auth
+from blacklist.web.api import error_responses
 from blacklist.web.ratelimit import public_record_limit, public_search_limit
-from blacklist.web.schemas import ApiErrorSchema
 
 blp = Blueprint(
     "public",
@@ -57,15 +57,7 @@ _ERRORS = {
 }
 
 
-def errors(*codes: int) -> Callable:
-    """Document the error responses a call can give, in API.md's error shape."""
-
-    def decorator(view: Callable) -> Callable:
-        for code in reversed(codes):
-            view = blp.alt_response(code, schema=ApiErrorSchema, description=_ERRORS[code])(view)
-        return view
-
-    return decorator
+errors = error_responses(blp, _ERRORS)
 
 
 def revalidated(view: Callable) -> Callable:

@@ -4,8 +4,13 @@ shape, so flask-smorest's own error handler is not registered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
 from flask_smorest import Api
+
+from blacklist.web.schemas import ApiErrorSchema
 
 
 class BlacklistApi(Api):
@@ -16,6 +21,23 @@ class BlacklistApi(Api):
 api = BlacklistApi()
 
 BEARER = [{"bearerAuth": []}]
+
+
+def error_responses(blueprint: Any, descriptions: dict[int, str]) -> Callable[..., Callable]:
+    """``errors(401, 422)``: a decorator documenting the error responses a call of ``blueprint``
+    can give, in API.md's error shape, each with its description from ``descriptions``."""
+
+    def errors(*codes: int) -> Callable:
+        def decorator(view: Callable) -> Callable:
+            for code in reversed(codes):
+                view = blueprint.alt_response(
+                    code, schema=ApiErrorSchema, description=descriptions[code]
+                )(view)
+            return view
+
+        return decorator
+
+    return errors
 
 
 def init_app(app: Flask) -> None:
