@@ -168,7 +168,7 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
     removals not acknowledged in time (DOMAIN.md §4), jobs whose last run failed."""
     from blacklist.holidays.services import load_calendar
     from blacklist.listing import rules
-    from blacklist.listing.models import Listing, Subject
+    from blacklist.listing.models import Listing
     from blacklist.listing.rules import ListingStatus
     from blacklist.partners.queries import ack_deadline, overdue_by_partner
 
@@ -177,53 +177,37 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
     with ctx.db.session() as session:
         calendar = load_calendar(session)
         live = (ListingStatus.APPROVED, ListingStatus.PUBLISHED)
-        rows = session.execute(
-            select(Listing.id, Listing.court_id, Listing.deletion_due_on, Subject.name)
-            .join(Subject, Subject.id == Listing.subject_id)
-            .where(Listing.status.in_(live), Listing.deletion_due_on.is_not(None))
-        ).all()
-        for listing_id, court_id, due_on, name in rows:
-            left = calendar.workdays_between(today, due_on)
-            if left <= 1 or today > due_on:
-                late = today > due_on
-                wanted[f"deletion_due:{listing_id}"] = Wanted(
-                    "deletion_due",
-                    AlertSeverity.CRITICAL if late else AlertSeverity.WARNING,
-                    f"{name}：应于{due_on:%Y年%m月%d日}前删除（第十条，三个工作日）"
+        for row in _named_listings(
+            session, Listing.deletion_due_on,
+            Listing.status.in_(live), Listing.deletion_due_on.is_not(None),
+        ):  # fmt: skip
+            late = today > row.day
+            if late or calendar.workdays_between(today, row.day) <= 1:
+                wanted[f"deletion_due:{row.id}"] = _listing_alert(
+                    "deletion_due", row, row.day, late,
+                    f"应于{row.day:%Y年%m月%d日}前删除（第十条，三个工作日）"
                     + ("，已逾期" if late else "，即将到期"),
-                    court_id, listing_id, _day_start(due_on),
                 )  # fmt: skip
-        rows = session.execute(
-            select(Listing.id, Listing.court_id, Listing.applied_on, Subject.name)
-            .join(Subject, Subject.id == Listing.subject_id)
-            .where(
-                Listing.status.in_((ListingStatus.DRAFT, ListingStatus.PENDING_APPROVAL)),
-                Listing.by_creditor.is_(True),
-                Listing.applied_on.is_not(None),
-            )
-        ).all()
-        for listing_id, court_id, applied_on, name in rows:
-            due_on = rules.creditor_application_due_on(calendar, applied_on)
-            left = (due_on - today).days
-            if left <= 3:
-                late = left < 0
-                wanted[f"creditor_application:{listing_id}"] = Wanted(
-                    "creditor_application",
-                    AlertSeverity.CRITICAL if late else AlertSeverity.WARNING,
-                    f"{name}：申请执行人的纳入申请应于{due_on:%Y年%m月%d日}前决定（第五条，十五日）"
+        for row in _named_listings(
+            session, Listing.applied_on,
+            Listing.status.in_((ListingStatus.DRAFT, ListingStatus.PENDING_APPROVAL)),
+            Listing.by_creditor.is_(True), Listing.applied_on.is_not(None),
+        ):  # fmt: skip
+            due_on = rules.creditor_application_due_on(calendar, row.day)
+            late = today > due_on
+            if (due_on - today).days <= 3:
+                wanted[f"creditor_application:{row.id}"] = _listing_alert(
+                    "creditor_application", row, due_on, late,
+                    f"申请执行人的纳入申请应于{due_on:%Y年%m月%d日}前决定（第五条，十五日）"
                     + ("，已逾期" if late else ""),
-                    court_id, listing_id, _day_start(due_on),
                 )  # fmt: skip
-        rows = session.execute(
-            select(Listing.id, Listing.court_id, Listing.ends_on, Subject.name)
-            .join(Subject, Subject.id == Listing.subject_id)
-            .where(Listing.status == ListingStatus.PUBLISHED, Listing.ends_on < today)
-        ).all()
-        for listing_id, court_id, ends_on, name in rows:
-            wanted[f"term_ended:{listing_id}"] = Wanted(
-                "term_ended", AlertSeverity.CRITICAL,
-                f"{name}：失信期限已于{ends_on:%Y年%m月%d日}届满，仍在公布中（应在三个工作日内删除）",
-                court_id, listing_id, _day_start(ends_on),
+        for row in _named_listings(
+            session, Listing.ends_on,
+            Listing.status == ListingStatus.PUBLISHED, Listing.ends_on < today,
+        ):  # fmt: skip
+            wanted[f"term_ended:{row.id}"] = _listing_alert(
+                "term_ended", row, row.day, True,
+                f"失信期限已于{row.day:%Y年%m月%d日}届满，仍在公布中（应在三个工作日内删除）",
             )  # fmt: skip
         deadline = ack_deadline(ctx.settings.get("PARTNER_ACK_DEADLINE_MINUTES"))
         for late in overdue_by_partner(session, now=ctx.clock.now(), deadline=deadline):
@@ -244,6 +228,25 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
         outcome = _reconcile(session, wanted, DEADLINE_KINDS, ctx.clock.now())
         session.commit()
     return outcome
+
+
+def _named_listings(session: Session, day_column, *conditions) -> list:
+    """Rows ``(id, court_id, day, name)`` of the listings matching ``conditions``."""
+    from blacklist.listing.models import Listing, Subject
+
+    return session.execute(
+        select(Listing.id, Listing.court_id, day_column.label("day"), Subject.name)
+        .join(Subject, Subject.id == Listing.subject_id)
+        .where(*conditions)
+    ).all()
+
+
+def _listing_alert(kind: str, row, due_on: date, late: bool, text: str) -> Wanted:
+    """An alert about one listing, for its court: critical once the deadline has passed."""
+    return Wanted(
+        kind, AlertSeverity.CRITICAL if late else AlertSeverity.WARNING, f"{row.name}：{text}",
+        row.court_id, row.id, _day_start(due_on),
+    )  # fmt: skip
 
 
 def _reconcile(
