@@ -89,15 +89,16 @@ test: $(STAMP) browser ## Run the tests (SQLite; PYTEST_ARGS='...' for extra arg
 # The browser tests drive Debian's chromium with Playwright (the Python package is a dev
 # dependency; its own browser download is never used). Installed here when missing and we are root
 # with apt-get; otherwise the browser tests skip and say why. Never fails the build by itself.
+# The document tests render PDFs with Debian's pdftoppm (poppler-utils), installed the same way.
 CHROMIUM ?= /usr/bin/chromium
-browser: ## Install Debian's chromium (and CJK fonts) for the browser tests, if possible
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+browser: ## Install Debian's chromium (and CJK fonts) and pdftoppm for the browser and PDF tests, if possible
+	@if [ -x "$(CHROMIUM)" ] && command -v pdftoppm >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing chromium and fonts-noto-cjk for the browser tests (apt-get)"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-			|| echo "warning: could not install chromium: the browser tests will be skipped"; \
+		echo "installing chromium, fonts-noto-cjk and poppler-utils for the browser and PDF tests (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null) \
+			|| echo "warning: could not install chromium/poppler-utils: the browser and PDF rendering tests will be skipped"; \
 	else \
-		echo "note: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get): the browser tests will be skipped"; \
+		echo "note: chromium or pdftoppm is missing and cannot be installed here (needs root and apt-get): the browser and PDF rendering tests will be skipped"; \
 	fi
 
 test-pg: $(STAMP) ## Run the tests against a fresh PostgreSQL database (PGTEST_DB, PGHOST, PGUSER)

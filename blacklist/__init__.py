@@ -64,6 +64,10 @@ def create_app(config: str | type | dict[str, Any] | None = None) -> Flask:
 def _register_features(app: Flask, api: Any, csrf: Any) -> None:
     """Pages are Flask blueprints behind CSRF protection; API blueprints (flask-smorest) use
     bearer tokens, not cookies, so CSRF does not apply to them."""
+    from blacklist.corrections import api as correction_api
+    from blacklist.corrections import views as correction_views
+    from blacklist.documents import api as document_api
+    from blacklist.documents import views as document_views
     from blacklist.holidays import views as holiday_views
     from blacklist.listing import api as listing_api
     from blacklist.listing import views as listing_views
@@ -72,6 +76,8 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
     from blacklist.partners import views as partner_views
     from blacklist.publication import api as public_api
     from blacklist.publication import views as public_views
+    from blacklist.restrictions import api as order_api
+    from blacklist.restrictions import views as order_views
     from blacklist.scheduler import views as scheduler_views
     from blacklist.staff import admin_views as staff_admin_views
     from blacklist.staff import api as staff_api
@@ -86,8 +92,20 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
         partner_views.bp,
         partner_admin_views.bp,
         scheduler_views.bp,
+        order_views.bp,
+        correction_views.public_bp,
+        correction_views.bp,
+        document_views.bp,
     ):
         app.register_blueprint(blueprint)
-    for blueprint in (staff_api.blp, listing_api.blp, public_api.blp, partner_api.blp):
+    for blueprint in (
+        staff_api.blp,
+        listing_api.blp,
+        public_api.blp,
+        partner_api.blp,
+        order_api.blp,
+        correction_api.blp,
+        document_api.blp,
+    ):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -2,6 +2,8 @@
 
 from blacklist.audit import models as audit_models
 from blacklist.changelog import models as changelog_models
+from blacklist.corrections import models as corrections_models
+from blacklist.documents import models as documents_models
 from blacklist.holidays import models as holidays_models
 from blacklist.listing import models as listing_models
 from blacklist.partners import models as partners_models
@@ -12,6 +14,8 @@ from blacklist.staff import models as staff_models
 __all__ = [
     "audit_models",
     "changelog_models",
+    "corrections_models",
+    "documents_models",
     "holidays_models",
     "listing_models",
     "partners_models",

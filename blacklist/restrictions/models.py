@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blacklist.db import Base, str_enum
-from blacklist.listing.models import Listing, new_public_id
+from blacklist.listing.models import Case, Listing, Subject, new_public_id
 from blacklist.listing.rules import PersonRole, SubjectKind
 
 
@@ -39,23 +39,44 @@ class SourceKind(StrEnum):
 class RestrictionOrder(Base):
     """A consumption restriction order or an exit ban. Every published listing carries one
     consumption order (2015 provisions: every listed debtor must be consumption-restricted);
-    standalone orders have no listing."""
+    standalone orders have no listing and carry their own debtor (``subject``) and case.
+
+    An exit ban binds natural persons only (Civil Procedure Law Art. 266): for an organisation's
+    debt it names the person barred (``subject``, a person) with ``person_role`` and the
+    organisation (``organisation_name``/``organisation_code``) on whose behalf they are barred."""
 
     __tablename__ = "restriction_orders"
+    __table_args__ = (Index("ix_restriction_orders_court_status", "court_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     kind: Mapped[OrderKind] = mapped_column(str_enum(OrderKind))
     court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"), index=True)
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"), index=True)
+    #: Standalone orders: the debtor (with the people an organisation's order binds) and the case.
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: Exit bans for an organisation's debt: the barred person's role and the organisation.
+    person_role: Mapped[PersonRole | None] = mapped_column(str_enum(PersonRole))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    organisation_code: Mapped[str | None] = mapped_column(String(32))
     measures: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus))
+    #: The order's document number (限制消费令/限制出境决定书文号) and the judge's reasons.
+    decision_number: Mapped[str | None] = mapped_column(String(100))
+    reasons: Mapped[str | None] = mapped_column(Text)
     issued_on: Mapped[date]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     lifted_on: Mapped[date | None]
     lift_reason: Mapped[str | None] = mapped_column(String(64))
+    lift_note: Mapped[str | None] = mapped_column(Text)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
 
     listing: Mapped[Listing | None] = relationship()
+    subject: Mapped[Subject | None] = relationship()
+    case: Mapped[Case | None] = relationship()
 
 
 class Restriction(Base):
@@ -66,6 +87,7 @@ class Restriction(Base):
     __table_args__ = (
         Index("ix_restrictions_person_hash_is_active", "person_hash", "is_active"),
         Index("ix_restrictions_listing_id", "listing_id"),
+        Index("ix_restrictions_order_id", "order_id"),
         Index("ix_restrictions_person_name_key_is_active", "person_name_key", "is_active"),
     )
 
