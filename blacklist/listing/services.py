@@ -116,7 +116,7 @@ def _commit(session: Session) -> None:
 # Building subjects and cases from input
 
 
-def _required_text(errors: ErrorCollector, value: str | None, field: str, label: str, limit=200):
+def required_text(errors: ErrorCollector, value: str | None, field: str, label: str, limit=200):
     text = " ".join((value or "").split())
     if not text:
         errors.add(ValidationFailed.on(field, f"请填写{label}"))
@@ -144,7 +144,9 @@ def _person_fields(session: Session, errors: ErrorCollector, person: PersonIn, p
     }
 
 
-def _build_subject(session: Session, data: SubjectIn, *, on: date) -> Subject:
+def build_subject(
+    session: Session, data: SubjectIn, *, on: date, refuse_minor: bool = True
+) -> Subject:
     """Art. 6 fields of the debtor. A natural person is identified by the resident ID number (age
     and sex come from it, and a minor is refused, Art. 4); an organisation by its Unified Social
     Credit Code (or old organisation code), with its legal representative required and the other
@@ -161,7 +163,8 @@ def _build_subject(session: Session, data: SubjectIn, *, on: date) -> Subject:
             session, errors, PersonIn(data.name, data.id_number or ""), "subject"
         )
         if fields:
-            errors.check(rules.check_not_minor, fields["birth_date"], on, "subject.id_number")
+            if refuse_minor:
+                errors.check(rules.check_not_minor, fields["birth_date"], on, "subject.id_number")
             for key, value in fields.items():
                 setattr(subject, key, value)
         if data.legal_representative or data.bound_persons:
@@ -236,7 +239,7 @@ def _parse_amount(errors: ErrorCollector, value, field: str) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def _case_fields(data: CaseIn, *, court_id: int, today: date) -> dict:
+def case_fields(data: CaseIn, *, court_id: int, today: date) -> dict:
     """The enforcement case and its basis (Art. 6)."""
     errors = ErrorCollector()
     number = errors.check(rules.parse_case_number, data.case_number or "")
@@ -244,11 +247,11 @@ def _case_fields(data: CaseIn, *, court_id: int, today: date) -> dict:
         errors.add(ValidationFailed.on("case.filed_on", "请填写立案日期"))
     elif data.filed_on > today:
         errors.add(ValidationFailed.on("case.filed_on", "立案日期不能晚于今天"))
-    basis = _required_text(
+    basis = required_text(
         errors, data.basis_document_number, "case.basis_document_number", "执行依据文号", 100
     )
-    issuer = _required_text(errors, data.basis_issuer, "case.basis_issuer", "做出执行依据单位")
-    obligation = _required_text(
+    issuer = required_text(errors, data.basis_issuer, "case.basis_issuer", "做出执行依据单位")
+    obligation = required_text(
         errors, data.obligation, "case.obligation", "生效法律文书确定的义务", MAX_TEXT
     )
     amount = _parse_amount(errors, data.amount_due, "case.amount_due")
@@ -332,7 +335,7 @@ def _check_no_duplicate(session: Session, listing: Listing) -> None:
         )
 
 
-def _subject_audit(subject: Subject) -> dict:
+def subject_audit(subject: Subject) -> dict:
     """The subject as the audit log keeps it: masked identifiers only, never full numbers."""
     return {
         "kind": subject.kind.value,
@@ -344,7 +347,7 @@ def _subject_audit(subject: Subject) -> dict:
     }
 
 
-def _case_audit(case: Case) -> dict:
+def case_audit(case: Case) -> dict:
     return {
         "case_number": case.case_number,
         "filed_on": case.filed_on,
@@ -358,8 +361,8 @@ def _case_audit(case: Case) -> dict:
 def _listing_audit(listing: Listing) -> dict:
     return {
         "status": listing.status.value,
-        "subject": _subject_audit(listing.subject),
-        "case": _case_audit(listing.case),
+        "subject": subject_audit(listing.subject),
+        "case": case_audit(listing.case),
         "grounds": list(listing.grounds),
         "exemptions": dict(listing.exemptions),
         "grace_days": listing.grace_days,
@@ -371,7 +374,7 @@ def _listing_audit(listing: Listing) -> dict:
     }
 
 
-def _require_reason(reason: str | None, field: str = "reason", label: str = "理由") -> str:
+def require_reason(reason: str | None, field: str = "reason", label: str = "理由") -> str:
     text = " ".join((reason or "").split())
     if len(text) < 2:
         raise ValidationFailed.on(field, f"请填写{label}")
@@ -399,8 +402,8 @@ def create_draft(session: Session, data: DraftIn, *, actor: Actor, clock: Clock)
         raise NotAllowed("系统账号不能直接创建名单")
     today = clock.today()
     errors = ErrorCollector()
-    subject = errors.check(_build_subject, session, data.subject, on=today)
-    case_fields = errors.check(_case_fields, data.case, court_id=actor.court_id, today=today)
+    subject = errors.check(build_subject, session, data.subject, on=today)
+    case_data = errors.check(case_fields, data.case, court_id=actor.court_id, today=today)
     grounds = errors.check(_check_grounds, data.grounds, data.exemptions)
     errors.check(rules.check_grace_days, data.grace_days)
     application = errors.check(_application_fields, data.application, today=today)
@@ -410,7 +413,7 @@ def create_draft(session: Session, data: DraftIn, *, actor: Actor, clock: Clock)
     listing = Listing(
         court_id=actor.court_id,
         subject=subject,
-        case=Case(**case_fields, created_at=now),
+        case=Case(**case_data, created_at=now),
         status=ListingStatus.DRAFT,
         grounds=grounds,
         exemptions=data.exemptions.as_dict(),
@@ -443,7 +446,7 @@ def _apply_patch(session: Session, listing: Listing, patch: ListingPatch, *, tod
     errors = ErrorCollector()
     check_on = listing.decided_on or today
     if patch.subject is not None:
-        new_subject = errors.check(_build_subject, session, patch.subject, on=check_on)
+        new_subject = errors.check(build_subject, session, patch.subject, on=check_on)
         if new_subject is not None:
             subject = listing.subject
             for attr in _SUBJECT_FIELDS:
@@ -453,7 +456,7 @@ def _apply_patch(session: Session, listing: Listing, patch: ListingPatch, *, tod
                 for p in new_subject.bound_persons
             ]
     if patch.case is not None:
-        fields = errors.check(_case_fields, patch.case, court_id=listing.court_id, today=today)
+        fields = errors.check(case_fields, patch.case, court_id=listing.court_id, today=today)
         if fields:
             for key, value in fields.items():
                 setattr(listing.case, key, value)
@@ -491,7 +494,7 @@ def edit_listing(
     correcting = listing.status is not ListingStatus.DRAFT
     act = Act.CORRECT if correcting else Act.EDIT
     rules.check_act(act, listing.status, actor.role, system=actor.is_system)
-    reason = _require_reason(patch.reason, label="更正理由") if correcting else patch.reason
+    reason = require_reason(patch.reason, label="更正理由") if correcting else patch.reason
     before = _listing_audit(listing)
     was_full = listing.is_fully_performed
     with session.no_autoflush:
@@ -544,7 +547,7 @@ def reject_listing(
 ) -> Listing:
     """The judge sends a draft back to the clerk with reasons."""
     listing = _act(session, listing_id, Act.REJECT, actor)
-    reason = _require_reason(reason, label="退回理由")
+    reason = require_reason(reason, label="退回理由")
     listing.status = ListingStatus.DRAFT
     listing.updated_at = clock.now()
     audit.record(
@@ -565,7 +568,7 @@ def approve_listing(
     listing = _act(session, listing_id, Act.APPROVE, actor)
     today = clock.today()
     errors = ErrorCollector()
-    number = _required_text(errors, decision.decision_number, "decision_number", "决定书文号", 100)
+    number = required_text(errors, decision.decision_number, "decision_number", "决定书文号", 100)
     decided_on = decision.decided_on or today
     errors.check(rules.check_decision_date, decided_on, today, listing.case.filed_on)
     errors.raise_if_any("签发信息有误")
@@ -749,7 +752,7 @@ def revoke_listing(
     """Revoke (撤销) a listing that should never have been made (Art. 9): it leaves the public list
     and partners receive a removal."""
     listing = _act(session, listing_id, Act.REVOKE, actor)
-    text = _require_reason(reason, label="撤销理由")
+    text = require_reason(reason, label="撤销理由")
     _remove(session, listing, RemovalKind.REVOKED, "revoked", text, actor=actor, clock=clock)
     _commit(session)
     return listing
@@ -761,7 +764,7 @@ def extend_listing(
 ) -> Listing:
     """Extend a termed listing by 1–3 years, 5 years in total at most (Art. 2)."""
     listing = _act(session, listing_id, Act.EXTEND, actor)
-    text = _require_reason(reason, label="延长理由")
+    text = require_reason(reason, label="延长理由")
     if not isinstance(years, int) or isinstance(years, bool):
         raise ValidationFailed.on("years", "延长期限应为1至3年")
     rules.check_extension(listing.ground_set, listing.extension_years, years)
