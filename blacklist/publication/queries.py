@@ -43,7 +43,7 @@ from blacklist.listing.rules import (
 )
 from blacklist.partners.queries import HitCounts, hit_counts
 from blacklist.restrictions import catalogue
-from blacklist.restrictions.models import Restriction, SourceKind
+from blacklist.restrictions.models import Restriction, RestrictionOrder, SourceKind
 from blacklist.staff.models import Court
 from blacklist.staff.services import PROVINCES
 
@@ -303,25 +303,25 @@ class RestrictedPerson:
     since: date
     measures: list[str] = field(default_factory=list)
     listing_public_id: str | None = None
+    #: The consumption order the restriction comes from, when no published listing shows it.
+    order_public_id: str | None = None
 
 
 def search_restricted(session: Session, query: PublicQuery) -> Page:
-    """People and organisations bound by an active consumption restriction order (listed debtors,
-    the legal representatives and other people of listed organisations, and later standalone
-    orders). Exit bans are never shown to the public."""
+    """People and organisations bound by an active consumption restriction order: listed debtors,
+    the legal representatives and other people of listed organisations, and the people of
+    standalone consumption orders (DOMAIN.md §3), found alike. A standalone order's row names the
+    order (court, case number, order id) instead of a listing. Exit bans are never shown to the
+    public (only consumption-order rows are read)."""
     condition = (
         Restriction.person_hash == query.id_hash
         if query.id_hash is not None
         else Restriction.person_name_key == query.name_key
     )
-    statement = (
-        select(Restriction)
-        .join(Listing, Listing.id == Restriction.listing_id)
-        .where(
-            condition,
-            Restriction.is_active.is_(True),
-            Restriction.source_kind == SourceKind.CONSUMPTION_ORDER,
-        )
+    statement = select(Restriction).where(
+        condition,
+        Restriction.is_active.is_(True),
+        Restriction.source_kind == SourceKind.CONSUMPTION_ORDER,
     )
     if query.province:
         statement = statement.join(Court, Court.id == Restriction.court_id).where(
@@ -336,32 +336,45 @@ def search_restricted(session: Session, query: PublicQuery) -> Page:
         statement.options(
             selectinload(Restriction.listing).selectinload(Listing.subject),
             selectinload(Restriction.listing).selectinload(Listing.case),
-            selectinload(Restriction.listing).selectinload(Listing.court),
+            selectinload(Restriction.order).selectinload(RestrictionOrder.subject),
+            selectinload(Restriction.order).selectinload(RestrictionOrder.case),
         )
         .order_by(Restriction.since.desc(), Restriction.id.desc())
         .offset(query.offset)
         .limit(query.per_page)
     ).all()
-    items = [
-        RestrictedPerson(
-            name=row.person_name,
-            kind=row.person_kind.value,
-            role=row.role.value,
-            role_label=PersonRole(row.role).label,
-            id_masked=row.person_masked,
-            debtor_name=row.listing.subject.name,
-            court=row.listing.court.name,
-            province=row.listing.court.province,
-            case_number=row.listing.case.case_number,
-            since=row.since,
-            measures=[catalogue.label(c) for c in catalogue.codes_of(row.measures)],
-            listing_public_id=row.listing.public_id
-            if row.listing.status is ListingStatus.PUBLISHED
-            else None,
-        )
-        for row in rows
-    ]
-    return Page(items, total, query.page, query.per_page)
+    court_ids = {row.court_id for row in rows}
+    courts = (
+        {c.id: c for c in session.scalars(select(Court).where(Court.id.in_(court_ids)))}
+        if court_ids
+        else {}
+    )
+    return Page([_restricted_item(row, courts[row.court_id]) for row in rows], total,
+                query.page, query.per_page)  # fmt: skip
+
+
+def _restricted_item(row: Restriction, court: Court) -> RestrictedPerson:
+    """One restricted person: the debtor and case come from the listing when the order belongs to
+    one, else from the standalone order itself."""
+    listing, order = row.listing, row.order
+    subject = listing.subject if listing is not None else (order.subject if order else None)
+    case = listing.case if listing is not None else (order.case if order else None)
+    published = listing is not None and listing.status is ListingStatus.PUBLISHED
+    return RestrictedPerson(
+        name=row.person_name,
+        kind=row.person_kind.value,
+        role=row.role.value,
+        role_label=PersonRole(row.role).label,
+        id_masked=row.person_masked,
+        debtor_name=subject.name if subject is not None else row.person_name,
+        court=court.name,
+        province=court.province,
+        case_number=case.case_number if case is not None else "",
+        since=row.since,
+        measures=[catalogue.label(c) for c in catalogue.codes_of(row.measures)],
+        listing_public_id=listing.public_id if published else None,
+        order_public_id=order.public_id if order is not None and not published else None,
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -154,6 +154,12 @@ class RestrictedPersonSchema(Schema):
     measures = fields.List(
         fields.String(), metadata={"description": "限制的消费行为", "example": ["乘坐飞机"]}
     )
+    listing_public_id = fields.String(
+        allow_none=True, metadata={"description": "所依据的公布中名单编号（如有）"}
+    )
+    order_public_id = fields.String(
+        allow_none=True, metadata={"description": "未纳入名单时所依据的限制消费令编号"}
+    )
 
 
 class RestrictedPageSchema(Schema):

@@ -286,3 +286,138 @@ def _append(
         payload=restriction_record(row, listing) if action is ChangeAction.UPSERT else None,
         clock=clock,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Standalone orders: consumption orders and exit bans with no listing (DOMAIN.md §3)
+
+
+def order_people(order: RestrictionOrder) -> list[_Person]:
+    """Whom a standalone order binds. A consumption order: the debtor and, for an organisation, its
+    legal representative, principal, directly responsible person and actual controller (2015
+    provisions, Art. 3). An exit ban: the one person barred (Civil Procedure Law Art. 266), in
+    their role for an organisation's debt, else as the debtor."""
+    from blacklist.listing.rules import SubjectKind
+
+    subject = order.subject
+    if order.kind is OrderKind.EXIT:
+        role = order.person_role or PersonRole.DEBTOR
+        return [
+            _Person(
+                role, subject.kind, subject.name, subject.id_hash, subject.id_cipher,
+                subject.id_masked,
+            )
+        ]  # fmt: skip
+    people = [
+        _Person(
+            PersonRole.DEBTOR, subject.kind, subject.name, subject.id_hash, subject.id_cipher,
+            subject.id_masked,
+        )
+    ]  # fmt: skip
+    for p in subject.bound_persons:
+        people.append(
+            _Person(p.role, SubjectKind.PERSON, p.name, p.id_hash, p.id_cipher, p.id_masked)
+        )
+    return people
+
+
+def order_source_kind(order: RestrictionOrder) -> SourceKind:
+    return SourceKind.EXIT_BAN if order.kind is OrderKind.EXIT else SourceKind.CONSUMPTION_ORDER
+
+
+def sync_order(
+    session: Session, order: RestrictionOrder, *, clock: Clock, lift_reason: str = "lifted"
+) -> None:
+    """Make a standalone order's active restriction rows what the order demands now: one row per
+    person it binds while it is active, none once it is lifted. Every change is appended to the
+    change log (an upsert with the record, or a removal), as ``sync`` does for listings; a diff,
+    so running it twice changes nothing."""
+    if order.listing_id is not None:
+        raise ValueError("a listing's consumption order is kept by sync(listing, order)")
+    source_kind = order_source_kind(order)
+    desired: dict[tuple, _Person] = {}
+    if order.status is OrderStatus.ACTIVE:
+        for person in order_people(order):
+            desired[(source_kind, person.role, person.hash)] = person
+    existing = session.scalars(
+        select(Restriction)
+        .where(Restriction.order_id == order.id, Restriction.is_active.is_(True))
+        .order_by(Restriction.id)
+    ).all()
+    for row in existing:
+        person = desired.pop((row.source_kind, row.role, row.person_hash), None)
+        if person is None:
+            row.is_active = False
+            row.lifted_on = clock.today()
+            row.lifted_at = clock.now()
+            row.lift_reason = lift_reason
+            _append_order_change(session, row, order, ChangeAction.REMOVE, clock)
+            continue
+        row.person_name, row.measures = person.name, order.measures
+        row.person_name_key = normalize_name(person.name)
+        if _last_payload(session, row.key) != order_restriction_record(session, row, order):
+            _append_order_change(session, row, order, ChangeAction.UPSERT, clock)
+    for (kind, _role, _hash), person in desired.items():
+        row = Restriction(
+            source_kind=kind,
+            order_id=order.id,
+            listing_id=None,
+            court_id=order.court_id,
+            role=person.role,
+            person_kind=person.kind,
+            person_name=person.name,
+            person_name_key=normalize_name(person.name),
+            person_hash=person.hash,
+            person_cipher=person.cipher,
+            person_masked=person.masked,
+            measures=order.measures,
+            since=order.issued_on,
+            is_active=True,
+        )
+        session.add(row)
+        session.flush()
+        _append_order_change(session, row, order, ChangeAction.UPSERT, clock)
+
+
+def order_restriction_record(session: Session, row: Restriction, order: RestrictionOrder) -> dict:
+    """The feed's ``restriction`` record of a standalone order's row: the source is the order (its
+    public id, its court, its case number), with no listing."""
+    from blacklist.staff.models import Court
+
+    court = session.get(Court, order.court_id)
+    return build_restriction_record(
+        person_kind=row.person_kind.value,
+        person_name=row.person_name,
+        person_cipher=row.person_cipher,
+        role=row.role.value,
+        measures=row.measures,
+        since=row.since,
+        source=restriction_source(
+            kind=row.source_kind.value,
+            listing_public_id=None,
+            order_public_id=order.public_id,
+            court_name=court.name,
+            case_number=order.case.case_number if order.case is not None else None,
+        ),
+    )
+
+
+def _append_order_change(
+    session: Session,
+    row: Restriction,
+    order: RestrictionOrder,
+    action: ChangeAction,
+    clock: Clock,
+) -> None:
+    writer.append(
+        session,
+        type=ChangeType.RESTRICTION,
+        action=action,
+        key=row.key,
+        measures=row.measures,
+        entity=("restriction", row.id),
+        payload=order_restriction_record(session, row, order)
+        if action is ChangeAction.UPSERT
+        else None,
+        clock=clock,
+    )

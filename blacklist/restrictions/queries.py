@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from blacklist.listing.models import Case, Listing
-from blacklist.restrictions.models import Restriction, RestrictionOrder
+from blacklist.listing.rules import ListingStatus, RemovalKind
+from blacklist.restrictions.models import OrderKind, OrderStatus, Restriction, RestrictionOrder
 from blacklist.restrictions.projection import restriction_source
 from blacklist.staff.models import Court
 
@@ -26,14 +27,16 @@ SOURCE_COLUMNS = (
 
 def with_sources(*columns) -> Select:
     """``select(*columns)`` of projection rows with what names their source (listing or order,
-    court, case number): outer joins, so standalone orders (no listing) are included."""
+    court, case number): outer joins, so standalone orders (no listing) are included, with the
+    case number of their own case."""
     return (
         select(*columns, *SOURCE_COLUMNS)
         .select_from(Restriction)
         .join(Court, Court.id == Restriction.court_id)
         .outerjoin(Listing, Listing.id == Restriction.listing_id)
-        .outerjoin(Case, Case.id == Listing.case_id)
         .outerjoin(RestrictionOrder, RestrictionOrder.id == Restriction.order_id)
+        # A listing's rows name the listing's case; a standalone order's rows its own case.
+        .outerjoin(Case, Case.id == func.coalesce(Listing.case_id, RestrictionOrder.case_id))
     )
 
 
@@ -73,3 +76,45 @@ def measures_in_force(session: Session, listing_ids: Iterable[int]) -> dict[int,
         for listing_id, measures in rows:
             masks[listing_id] |= measures
     return masks
+
+
+def orders_awaiting_decision(session: Session, court_id: int) -> list[RestrictionOrder]:
+    """The court's listing-linked consumption orders still active although their listing was
+    removed by the expiry of its term: expiry does not by itself lift a consumption order whose
+    obligation is unperformed, the judge decides (DOMAIN.md §3). Oldest expiry first."""
+    return list(
+        session.scalars(
+            select(RestrictionOrder)
+            .join(Listing, Listing.id == RestrictionOrder.listing_id)
+            .where(
+                RestrictionOrder.court_id == court_id,
+                RestrictionOrder.kind == OrderKind.CONSUMPTION,
+                RestrictionOrder.status == OrderStatus.ACTIVE,
+                Listing.status == ListingStatus.REMOVED,
+                Listing.removal_kind == RemovalKind.EXPIRED,
+            )
+            .options(
+                selectinload(RestrictionOrder.listing).selectinload(Listing.subject),
+                selectinload(RestrictionOrder.listing).selectinload(Listing.case),
+            )
+            .order_by(Listing.removed_on, RestrictionOrder.id)
+        )
+    )
+
+
+def rows_of_order(session: Session, order_id: int) -> list[Restriction]:
+    """Every projection row an order gave rise to (active and lifted), oldest first."""
+    return list(
+        session.scalars(
+            select(Restriction).where(Restriction.order_id == order_id).order_by(Restriction.id)
+        )
+    )
+
+
+def order_subject_id():
+    """The debtor of an order: its own (standalone) or its listing's."""
+    return func.coalesce(RestrictionOrder.subject_id, Listing.subject_id)
+
+
+def order_case_id():
+    return func.coalesce(RestrictionOrder.case_id, Listing.case_id)

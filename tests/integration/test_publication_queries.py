@@ -561,13 +561,6 @@ def test_only_consumption_orders_are_shown_never_joint_sanctions_or_exit_bans(se
     assert "纳入征信记录" not in only.measures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (latent): search_restricted promises 'later standalone orders' too, but it inner-joins "
-    "listings on restrictions.listing_id (NULL for a standalone order) and builds every item from "
-    "row.listing (debtor_name, court, case_number), so a person under a standalone consumption order "
-    "is never found (and would crash the item building once the join is fixed)",
-)
 def test_a_person_under_a_standalone_consumption_order_is_found(session, clock, bj):
     court_id = session.scalar(select(Court.id).where(Court.code == "BJ0105"))
     vault = vault_of(session)
