@@ -52,9 +52,12 @@ class ListingRemoved(ListingEvent):
 
 
 def emit(session: Session, event: ListingEvent, *, actor: Actor, clock: Clock) -> None:
-    """Apply the event to the restrictions projection, then to the change log."""
+    """Apply the event to the restrictions projection, then to the change log, then to the
+    correction requests it carries out (Art. 12)."""
     from blacklist.changelog import listing_changes
+    from blacklist.corrections import services as corrections
     from blacklist.restrictions import projection
 
     projection.handle(session, event, actor=actor, clock=clock)
     listing_changes.handle(session, event, clock=clock)
+    corrections.on_listing_event(session, event, actor=actor, clock=clock)

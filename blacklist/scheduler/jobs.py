@@ -158,6 +158,9 @@ DEADLINE_KINDS = (
     "term_ended",
     "partner_acks",
     "job_failed",
+    "correction_review",
+    "correction_carry_out",
+    "reconsideration_due",
 )
 
 
@@ -165,7 +168,8 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
     """Raise an alert for each deadline that is close or passed, and resolve those that are met:
     deletions due within a working day (Art. 10), creditors' applications to decide within three
     days (Art. 5), terms ended but still published (the expiry sweep is not working), partners with
-    removals not acknowledged in time (DOMAIN.md §4), jobs whose last run failed."""
+    removals not acknowledged in time (DOMAIN.md §4), jobs whose last run failed, and correction
+    requests to review, carry out or decide on reconsideration (Art. 12, ``_correction_alerts``)."""
     from blacklist.holidays.services import load_calendar
     from blacklist.listing import rules
     from blacklist.listing.models import Listing
@@ -209,6 +213,7 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
                 "term_ended", row, row.day, True,
                 f"失信期限已于{row.day:%Y年%m月%d日}届满，仍在公布中（应在三个工作日内删除）",
             )  # fmt: skip
+        _correction_alerts(session, calendar, today, wanted)
         deadline = ack_deadline(ctx.settings.get("PARTNER_ACK_DEADLINE_MINUTES"))
         for late in overdue_by_partner(session, now=ctx.clock.now(), deadline=deadline):
             wanted[f"partner_acks:{late.code}"] = Wanted(
@@ -228,6 +233,35 @@ def deadline_alerts(ctx: JobContext) -> Outcome:
         outcome = _reconcile(session, wanted, DEADLINE_KINDS, ctx.clock.now())
         session.commit()
     return outcome
+
+
+def _correction_alerts(session: Session, calendar, today: date, wanted: dict[str, Wanted]) -> None:
+    """Art. 12: a request to review within 15 days and a reconsideration to decide within 15 days
+    (alerted from three days before), an accepted request to carry out within three working days
+    (alerted from one working day before); critical once overdue. Reviews and carrying out are the
+    enforcing court's; a reconsideration is the next higher court's."""
+    from blacklist.corrections.queries import open_deadlines
+
+    texts = {
+        "review": ("correction_review", "纠正申请（{ref}）应于{due}前审查（第十二条，十五日）"),
+        "carry_out": ("correction_carry_out", "纠正申请（{ref}）已决定纠正，应于{due}前落实（三个工作日）"),
+        "reconsideration": ("reconsideration_due", "复议申请（{ref}）应于{due}前作出决定（第十二条，十五日）"),
+    }  # fmt: skip
+    for kind, request_id, reference, court_id, listing_id, name, due_on in open_deadlines(session):
+        late = today > due_on
+        if kind == "carry_out":
+            near = calendar.workdays_between(today, due_on) <= 1
+        else:
+            near = (due_on - today).days <= 3
+        if not (late or near):
+            continue
+        alert_kind, text = texts[kind]
+        wanted[f"{alert_kind}:{request_id}"] = Wanted(
+            alert_kind, AlertSeverity.CRITICAL if late else AlertSeverity.WARNING,
+            f"{name}：" + text.format(ref=reference, due=f"{due_on:%Y年%m月%d日}")
+            + ("，已逾期" if late else "，即将到期"),
+            court_id, listing_id, _day_start(due_on),
+        )  # fmt: skip
 
 
 def _named_listings(session: Session, day_column, *conditions) -> list:

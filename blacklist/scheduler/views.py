@@ -36,6 +36,9 @@ ALERT_KIND_LABELS = {
     "partner_acks": "合作单位未确认移出",
     "job_failed": "定时任务出错",
     "audit_chain": "审计日志校验",
+    "correction_review": "纠正申请审查期限",
+    "correction_carry_out": "纠正落实期限",
+    "reconsideration_due": "复议决定期限",
 }
 SEVERITY_LABELS = {AlertSeverity.CRITICAL: "紧急", AlertSeverity.WARNING: "提醒"}
 RUN_STATUS_LABELS = {
