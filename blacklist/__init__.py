@@ -106,6 +106,7 @@ def _register_features(app: Flask, api: Any, csrf: Any) -> None:
         order_api.blp,
         correction_api.blp,
         document_api.blp,
+        document_api.public_blp,
     ):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

@@ -33,7 +33,9 @@ TERM_ENDING_DAYS = 30
 #: Recent acts shown on the dashboard; sign-ins and sign-outs are left out (they are no acts on
 #: the list, and would crowd the others out).
 RECENT_ACTS = 20
-_NOT_ACTS = frozenset({"staff.login", "staff.logout"})
+#: Entries the "recent acts" panel leaves out: sessions, and the documents an act produced (the
+#: act itself is listed) or that were downloaded.
+_NOT_ACTS = frozenset({"staff.login", "staff.logout", "document.issued", "document.downloaded"})
 
 T = TypeVar("T")
 

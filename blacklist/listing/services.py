@@ -26,6 +26,8 @@ from blacklist.core.errors import Conflict, ErrorCollector, NotAllowed, NotFound
 from blacklist.core.identity import looks_like_resident_id, parse_credit_code, parse_resident_id
 from blacklist.core.names import clean_name, normalize_name
 from blacklist.db import lock_journal, vault_of
+from blacklist.documents import services as documents
+from blacklist.documents.models import DocumentKind
 from blacklist.holidays.services import load_calendar
 from blacklist.listing import rules
 from blacklist.listing.inputs import (
@@ -586,6 +588,10 @@ def approve_listing(
         after={"status": "approved", "decision_number": number, "decided_on": decided_on,
                "publish_on": listing.publish_on, "ends_on": listing.ends_on},
     )  # fmt: skip
+    session.flush()
+    documents.issue_for_listing(
+        session, DocumentKind.LISTING_DECISION, listing, actor=actor, clock=clock, number=number
+    )
     if listing.publish_on <= today:
         _publish(session, listing, actor=actor, clock=clock)
     _commit(session)
@@ -720,6 +726,20 @@ def _remove(
         reason=note or reason,
     )  # fmt: skip
     events.emit(session, events.ListingRemoved(listing), actor=actor, clock=clock)
+    # The decision served on the parties (Art. 9 / Art. 10) and the certificate the debtor can
+    # show a bank or an employer, in the same transaction as the removal.
+    if kind is RemovalKind.REVOKED:
+        documents.issue_for_listing(
+            session, DocumentKind.REVOCATION_DECISION, listing, actor=actor, clock=clock,
+            reasons=note,
+        )  # fmt: skip
+    else:
+        documents.issue_for_listing(
+            session, DocumentKind.DELETION_DECISION, listing, actor=actor, clock=clock
+        )
+    documents.issue_for_listing(
+        session, DocumentKind.DELETION_CERTIFICATE, listing, actor=actor, clock=clock
+    )
 
 
 @use_case

@@ -51,6 +51,8 @@ AMOUNT_PATTERN = r"\s*[0-9][0-9,]*(\.[0-9]{1,2})?\s*"
 
 #: Audit actions as the history and the dashboard show them.
 ACTION_LABELS = {
+    "document.issued": "制作法律文书",
+    "document.downloaded": "下载法律文书",
     "listing.drafted": "起草名单",
     "listing.edited": "修改草稿",
     "listing.corrected": "更正",
@@ -64,8 +66,14 @@ ACTION_LABELS = {
     "listing.expired": "期满删除",
     "listing.extended": "延长期限",
     "listing.id_revealed": "查看完整身份证号",
-    "restriction_order.issued": "发出限制消费令",
-    "restriction_order.lifted": "解除限制消费令",
+    "restriction_order.issued": "发出限制令",
+    "restriction_order.lifted": "解除限制令",
+    "correction.submitted": "收到纠正申请",
+    "correction.accepted": "纠正申请成立",
+    "correction.rejected": "驳回纠正申请",
+    "correction.carried_out": "落实纠正",
+    "correction.reconsideration_requested": "收到复议申请",
+    "correction.reconsideration_decided": "作出复议决定",
     "staff.login": "登录",
     "staff.logout": "退出登录",
     "staff.login_failed": "登录失败",
@@ -197,15 +205,21 @@ def _actor_and_clock():
 @bp.get("/")
 @staff_page()
 def dashboard():
+    from blacklist.corrections.queries import deadlines_for_court
     from blacklist.partners.views import dashboard_panel
+    from blacklist.restrictions.queries import orders_awaiting_decision
     from blacklist.scheduler.views import dashboard_alerts
 
     actor = auth.current_actor()
-    board = queries.dashboard(get_session(), court_id=actor.court_id, today=auth.clock().today())
-    late_partners = dashboard_panel(get_session(), actor.court_id)
-    alerts = dashboard_alerts(get_session(), actor)
+    session, today = get_session(), auth.clock().today()
+    board = queries.dashboard(session, court_id=actor.court_id, today=today)
     return render_template(
-        "listing/dashboard.html", board=board, late_partners=late_partners, alerts=alerts
+        "listing/dashboard.html",
+        board=board,
+        late_partners=dashboard_panel(session, actor.court_id),
+        alerts=dashboard_alerts(session, actor),
+        correction_deadlines=deadlines_for_court(session, actor.court_id, today),
+        awaiting_orders=orders_awaiting_decision(session, actor.court_id),
     )
 
 
@@ -359,10 +373,14 @@ def _render_show(
     facts = queries.listing_facts(session, listing, clock.today())
     acts = rules.allowed_acts(listing.status, actor.role, has_term=listing.has_term)
     may_reveal = actor.role in (Role.CLERK, Role.JUDGE)
+    from blacklist.documents.queries import documents_for
+
+    documents = documents_for(session, listing_id=listing.id, actor=actor)
     return (
         render_template(
             "listing/show.html",
             listing=listing,
+            documents=documents,
             entries=entries,
             facts=facts,
             acts=acts,

@@ -186,7 +186,8 @@ def actions(session, listing_id: int) -> list[str]:
 
 def rows_of(session, listing_id: int) -> dict[str, list]:
     """Every row that belongs to one listing: the listing, its payments, its consumption order,
-    its restriction rows, its audit entries and theirs, its change-log items and theirs."""
+    its restriction rows, its documents, its audit entries and theirs, its change-log items and
+    theirs."""
 
     def rows(sql: str, **params) -> list:
         return sorted((tuple(r) for r in session.execute(text(sql), params)), key=repr)
@@ -198,10 +199,14 @@ def rows_of(session, listing_id: int) -> dict[str, list]:
     restriction_ids = [
         i for (i,) in rows("SELECT id FROM restrictions WHERE listing_id = :i", i=listing_id)
     ]
+    document_ids = [
+        str(i) for (i,) in rows("SELECT id FROM documents WHERE listing_id = :i", i=listing_id)
+    ]
     audit = select(AuditEntry.seq).where(
         or_(
             (AuditEntry.entity_kind == "listing") & (AuditEntry.entity_id == str(listing_id)),
             (AuditEntry.entity_kind == "restriction_order") & AuditEntry.entity_id.in_(order_ids),
+            (AuditEntry.entity_kind == "document") & AuditEntry.entity_id.in_(document_ids),
         )
     )
     changes = select(Change.seq).where(
@@ -215,6 +220,7 @@ def rows_of(session, listing_id: int) -> dict[str, list]:
         "performances": rows("SELECT * FROM performances WHERE listing_id = :i", i=listing_id),
         "orders": rows("SELECT * FROM restriction_orders WHERE listing_id = :i", i=listing_id),
         "restrictions": rows("SELECT * FROM restrictions WHERE listing_id = :i", i=listing_id),
+        "documents": rows("SELECT * FROM documents WHERE listing_id = :i", i=listing_id),
         "audit": sorted(session.scalars(audit)),
         "changes": sorted(session.scalars(changes)),
     }
