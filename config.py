@@ -52,6 +52,12 @@ class Config:
     #: Per client (IP address): public searches (pages and API together), and record/statistics pages.
     PUBLIC_SEARCH_RATE_LIMIT = "30 per minute;600 per day"
     PUBLIC_RECORD_RATE_LIMIT = "120 per minute"
+    #: Correction and reconsideration filings per client (public form, Arts. 11–12).
+    CORRECTION_RATE_LIMIT = "20 per hour;100 per day"
+    #: The largest attachment (PDF or JPEG) of a correction request, in bytes.
+    CORRECTION_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    #: The CJK font embedded in PDF documents; None: Noto Serif CJK SC from the mplfonts package.
+    DOCUMENT_FONT_PATH: str | None = None
     #: Number of proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
     PROXY_FIX_HOPS = 0
     #: flask-smorest / OpenAPI.

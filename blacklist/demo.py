@@ -41,6 +41,8 @@ from blacklist.core.clock import CHINA_TZ, Clock, FixedClock
 from blacklist.core.errors import DomainError
 from blacklist.core.identity import organisation_code_check_char, uscc_check_char
 from blacklist.core.workdays import WorkdayCalendar
+from blacklist.corrections import services as corrections
+from blacklist.corrections.inputs import CorrectionIn, DecisionIn, ReconsiderationIn
 from blacklist.db import vault_of
 from blacklist.holidays.models import Holiday
 from blacklist.holidays.services import load_calendar, seed_from_chinesecalendar
@@ -65,6 +67,8 @@ from blacklist.listing.rules import (
 )
 from blacklist.partners import services as partner_services
 from blacklist.partners.models import Hit
+from blacklist.restrictions import services as orders
+from blacklist.restrictions.inputs import LiftingIn, OrderIn, OrganisationIn
 from blacklist.restrictions.models import Restriction
 from blacklist.staff import services as staff
 from blacklist.staff.models import Court, StaffUser
@@ -439,6 +443,7 @@ def seed_demo(
     plans = planner.plan(listings)
     _Runner(session, sim, now, actors).run(plans)
     _partner_feedback(session, clock, rng)
+    _orders_and_corrections(session, clock, rng, actors, planner)
     summary = _summary(session, rng_seed, today, logins)
     due = session.scalar(
         select(func.count())
@@ -454,6 +459,172 @@ def seed_demo(
         hits=session.scalar(select(func.count()).select_from(Hit)) or 0,
         due_for_scheduler=due or 0,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Standalone orders, exit bans and correction requests (DOMAIN.md §2 Arts. 11–12, §3)
+
+
+def _orders_and_corrections(
+    session: Session,
+    clock: Clock,
+    rng: random.Random,
+    actors: dict[tuple[str, Role], Actor],
+    planner: _Planner,
+) -> None:
+    """At each basic court: a standalone consumption order on a person and one on a company (the
+    company's lifted on security), an exit ban on a person and one on a company's legal
+    representative; and correction requests on published listings: one waiting for review, one
+    rejected (open to reconsideration), one before the higher court."""
+    today = clock.today()
+    names = planner.names
+    for court in (c for c in COURTS if c.parent is not None and c.parent in _COURT):
+        if _COURT[court.parent].parent is None:
+            continue  # intermediate courts enforce few cases: basic courts only
+        judge = actors[(court.code, Role.JUDGE)]
+        when = FixedClock(datetime.combine(today - timedelta(days=20), time(10, 0), CHINA_TZ))
+
+        def case(filed: date, court=court) -> CaseIn:
+            basis_number, issuer = planner.basis(court, filed)
+            amount = planner.amount(False)
+            return CaseIn(
+                case_number=planner.case_number(court, filed),
+                filed_on=filed,
+                basis_document_number=basis_number,
+                basis_issuer=issuer,
+                obligation=rng.choice(_OBLIGATIONS).format(a=f"{amount:.2f}".removesuffix(".00")),
+                amount_due=amount,
+            )
+
+        filed = when.today() - timedelta(days=rng.randint(60, 200))
+        male = rng.random() < 0.7
+        person = SubjectIn(
+            kind="person",
+            name=names.person_name(court, male),
+            id_number=names.resident_id(court, male, today),
+        )
+        order_case = case(filed)
+        orders.issue_order(
+            session,
+            OrderIn(
+                kind="consumption", subject=person, case=order_case,
+                decision_number=order_case.case_number,
+                reasons="被执行人未按执行通知书指定的期间履行生效法律文书确定的给付义务",
+            ),
+            actor=judge, clock=when,
+        )  # fmt: skip
+        company, code = names.company(court)
+        rep = planner.person(court, today, "legal_representative")
+        company_case = case(filed - timedelta(days=30))
+        lifted = orders.issue_order(
+            session,
+            OrderIn(
+                kind="consumption",
+                subject=SubjectIn(
+                    kind="organisation", name=company, credit_code=code, legal_representative=rep
+                ),
+                case=company_case, decision_number=company_case.case_number,
+                reasons="被执行人为单位，未按执行通知书履行义务，对其及其法定代表人限制消费",
+            ),
+            actor=judge, clock=when,
+        )  # fmt: skip
+        orders.lift_order(
+            session, lifted.public_id,
+            LiftingIn(ground="security", note="被执行人提供了足额有效担保，申请执行人无异议"),
+            actor=judge, clock=FixedClock(when.now() + timedelta(days=6)),
+        )  # fmt: skip
+        ban_case = case(filed)
+        orders.issue_order(
+            session,
+            OrderIn(
+                kind="exit",
+                subject=SubjectIn(
+                    kind="person",
+                    name=names.person_name(court, True),
+                    id_number=names.resident_id(court, True, today),
+                ),
+                case=ban_case, decision_number=ban_case.case_number.replace("执", "执限出"),
+                reasons="被执行人未履行义务且有出境可能，依申请执行人申请限制出境",
+            ),
+            actor=judge, clock=when,
+        )  # fmt: skip
+        orders.issue_order(
+            session,
+            OrderIn(
+                kind="exit",
+                subject=SubjectIn(kind="person", name=rep.name, id_number=rep.id_number),
+                organisation=OrganisationIn(
+                    name=company, credit_code=code, role="legal_representative"
+                ),
+                case=company_case,
+                decision_number=company_case.case_number.replace("执", "执限出"),
+                reasons="被执行单位未履行义务，限制其法定代表人出境",
+            ),
+            actor=judge, clock=when,
+        )  # fmt: skip
+        _demo_corrections(session, clock, rng, court, judge)
+
+
+def _demo_corrections(
+    session: Session, clock: Clock, rng: random.Random, court: _Court, judge: Actor
+) -> None:
+    today = clock.today()
+    vault = vault_of(session)
+    candidates = session.scalars(
+        select(Listing)
+        .join(Court, Court.id == Listing.court_id)
+        .where(
+            Court.code == court.code,
+            Listing.status == ListingStatus.PUBLISHED,
+            Listing.published_on <= today - timedelta(days=30),
+        )
+        .options(selectinload(Listing.subject))
+        .order_by(Listing.id)
+    ).all()
+    if len(candidates) < 3:
+        return
+    picked = rng.sample(candidates, 3)
+    texts = {
+        "inaccurate_data": "名单上记载的履行情况不准确：我已于上月向法院账户支付了部分款项，附银行回单。",
+        "should_not_be_listed": "我已向法院提供了足额担保，依法不应纳入失信名单，附担保书。",
+        "should_have_been_deleted": "案件已经执行和解并履行完毕，名单应当删除，附和解协议及付款凭证。",
+    }
+    references = []
+    for index, (listing, ground) in enumerate(zip(picked, texts, strict=True)):
+        when = FixedClock(
+            datetime.combine(today - timedelta(days=(3, 9, 16)[index]), time(15, 0), CHINA_TZ)
+        )
+        request = corrections.submit_request(
+            session,
+            CorrectionIn(
+                public_id=listing.public_id,
+                id_number=vault.decrypt(listing.subject.id_cipher),
+                applicant_name=listing.subject.name,
+                ground=ground,
+                explanation=texts[ground],
+                contact="通过执行法院联系",
+            ),
+            actor=corrections.public_actor(),
+            clock=when,
+        )
+        references.append((request.reference, listing, when))
+    # The second and third were rejected; the third's applicant asked the higher court.
+    for reference, _listing, when in references[1:]:
+        decided = FixedClock(when.now() + timedelta(days=2))
+        corrections.decide_request(
+            session, reference,
+            DecisionIn(decision="reject", reasons="经审查，申请人所述情形缺乏证据支持，申请理由不成立。"),
+            actor=judge, clock=decided,
+        )  # fmt: skip
+    reference, listing, when = references[2]
+    corrections.request_reconsideration(
+        session, reference,
+        ReconsiderationIn(
+            id_number=vault.decrypt(listing.subject.id_cipher),
+            reasons="原审查未考虑和解协议已经履行完毕的事实，请求上一级法院撤销驳回决定。",
+        ),
+        actor=corrections.public_actor(), clock=FixedClock(when.now() + timedelta(days=5)),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,11 +16,13 @@ from blacklist import create_app
 from blacklist.audit.models import AuditEntry
 from blacklist.changelog.models import Change
 from blacklist.core.clock import SystemClock
+from blacklist.corrections.models import CorrectionRequest
 from blacklist.db import get_db
 from blacklist.demo import MIDDLE_DOT_NAME, RARE_NAME, TRADITIONAL_NAME
 from blacklist.holidays.models import Holiday
 from blacklist.listing.models import BoundPerson, Case, Listing, Subject
 from blacklist.migrate import alembic_config, current_revision
+from blacklist.restrictions.models import RestrictionOrder
 from blacklist.staff.models import Court, StaffUser
 
 DEMO_LISTINGS = 40
@@ -218,8 +220,18 @@ def test_seed_demo_loads_courts_staff_and_listings_in_every_state(cli, database)
         roles = {person.role.value for person in s.scalars(select(BoundPerson))}
         assert {"legal_representative", "principal", "actual_controller"} <= roles
         assert {x.performance.status.value for x in listings} == {"none", "partial", "full"}
-        case_numbers = s.execute(select(Case.court_id, Case.case_number_key)).all()
+        case_numbers = s.execute(
+            select(Case.court_id, Case.case_number_key).join(Listing, Listing.case_id == Case.id)
+        ).all()
         assert len(set(case_numbers)) == len(case_numbers)
+
+        # Standalone orders and exit bans (one lifted), correction requests at every stage.
+        orders = s.scalars(select(RestrictionOrder).where(RestrictionOrder.listing_id.is_(None)))
+        kinds = Counter((o.kind.value, o.status.value) for o in orders)
+        assert kinds[("consumption", "active")] and kinds[("consumption", "lifted")]
+        assert kinds[("exit", "active")] >= 2
+        corrections = Counter(c.status.value for c in s.scalars(select(CorrectionRequest)))
+        assert {"received", "rejected", "under_reconsideration"} <= set(corrections)
 
     # The summary and the logins are printed, marked as demo credentials.
     for status, n in statuses.items():

@@ -240,6 +240,8 @@ def test_restricted_people_are_the_debtor_and_the_people_bound_with_an_organisat
         "case_number": "（2024）京0105执2001号",
         "since": clock.today().isoformat(),
         "measures": representative["measures"],
+        "listing_public_id": company.public_id,
+        "order_public_id": None,
     }
     assert "乘坐飞机" in representative["measures"]
     assert "限制授信" not in representative["measures"]
@@ -646,6 +648,8 @@ def test_the_openapi_document_lists_the_public_calls_without_security(client):
         "case_number",
         "since",
         "measures",
+        "listing_public_id",
+        "order_public_id",
     }
     assert set(schemas["Statistics"]["properties"]) == {
         "as_of",
