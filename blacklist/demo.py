@@ -613,7 +613,7 @@ def _demo_corrections(
         decided = FixedClock(when.now() + timedelta(days=2))
         corrections.decide_request(
             session, reference,
-            DecisionIn(decision="reject", reasons="经审查，申请人所述情形缺乏证据支持，申请理由不成立。"),
+            DecisionIn(decision="reject", reasons="申请人未提交已经履行或者已经提供担保的证据。"),
             actor=judge, clock=decided,
         )  # fmt: skip
     reference, listing, when = references[2]

@@ -8,6 +8,7 @@ every row that changed. ``sync`` is a diff, so it is idempotent: running it twic
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -151,42 +152,72 @@ def sync(
     """Make the listing's active restriction rows what the listing and its order demand now."""
     people = _people(listing)
     debtor = people[0]
-    desired: dict[tuple, tuple[_Person, int, RestrictionOrder | None]] = {}
+    desired: dict[tuple, _Wanted] = {}
     if listing.status is ListingStatus.PUBLISHED:
         mask = rules.listing_measures_mask(listing.subject.kind)
-        desired[(SourceKind.LISTING, None, debtor.role, debtor.hash)] = (debtor, mask, None)
+        since = listing.published_on or clock.today()
+        desired[(SourceKind.LISTING, None, debtor.role, debtor.hash)] = _Wanted(debtor, mask, since)
     if order is not None and order.status is OrderStatus.ACTIVE:
         for person in people:
             key = (SourceKind.CONSUMPTION_ORDER, order.id, person.role, person.hash)
-            desired[key] = (person, order.measures, order)
-
+            desired[key] = _Wanted(person, order.measures, order.issued_on)
     existing = session.scalars(
         select(Restriction)
         .where(Restriction.listing_id == listing.id, Restriction.is_active.is_(True))
         .order_by(Restriction.id)
     ).all()
+    _reconcile(
+        session, existing, desired, listing_id=listing.id, court_id=listing.court_id,
+        record=lambda row: restriction_record(row, listing), clock=clock, lift_reason=lift_reason,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What one projection row must say: who, bound by which measures, since when."""
+
+    person: _Person
+    mask: int
+    since: date
+
+
+def _reconcile(
+    session: Session,
+    existing: Sequence[Restriction],
+    desired: dict[tuple, _Wanted],
+    *,
+    listing_id: int | None,
+    court_id: int,
+    record: Callable[[Restriction], dict],
+    clock: Clock,
+    lift_reason: str,
+) -> None:
+    """The diff both ``sync`` and ``sync_order`` apply. ``desired`` is keyed by (source kind, order
+    id, role, person hash): an active row no longer desired is lifted and a removal appended; a
+    desired row is created (or updated) and an upsert appended whenever the record partners last
+    received differs from ``record(row)``."""
     for row in existing:
-        key = (row.source_kind, row.order_id, row.role, row.person_hash)
-        wanted = desired.pop(key, None)
+        wanted = desired.pop((row.source_kind, row.order_id, row.role, row.person_hash), None)
         if wanted is None:
             row.is_active = False
             row.lifted_on = clock.today()
             row.lifted_at = clock.now()
             row.lift_reason = lift_reason
-            _append(session, row, listing, ChangeAction.REMOVE, clock)
+            _append(session, row, ChangeAction.REMOVE, None, clock)
             continue
-        person, mask, _ = wanted
-        row.person_name, row.measures = person.name, mask
-        row.person_name_key = normalize_name(person.name)
-        if _last_payload(session, row.key) != restriction_record(row, listing):
-            _append(session, row, listing, ChangeAction.UPSERT, clock)
+        row.person_name, row.measures = wanted.person.name, wanted.mask
+        row.person_name_key = normalize_name(wanted.person.name)
+        payload = record(row)
+        if _last_payload(session, row.key) != payload:
+            _append(session, row, ChangeAction.UPSERT, payload, clock)
 
-    for (source_kind, order_id, _role, _hash), (person, mask, src_order) in desired.items():
+    for (source_kind, order_id, _role, _hash), wanted in desired.items():
+        person = wanted.person
         row = Restriction(
             source_kind=source_kind,
             order_id=order_id,
-            listing_id=listing.id,
-            court_id=listing.court_id,
+            listing_id=listing_id,
+            court_id=court_id,
             role=person.role,
             person_kind=person.kind,
             person_name=person.name,
@@ -194,13 +225,13 @@ def sync(
             person_hash=person.hash,
             person_cipher=person.cipher,
             person_masked=person.masked,
-            measures=mask,
-            since=src_order.issued_on if src_order else (listing.published_on or clock.today()),
+            measures=wanted.mask,
+            since=wanted.since,
             is_active=True,
         )
         session.add(row)
         session.flush()
-        _append(session, row, listing, ChangeAction.UPSERT, clock)
+        _append(session, row, ChangeAction.UPSERT, record(row), clock)
 
 
 def _last_payload(session: Session, key: str) -> dict | None:
@@ -274,7 +305,7 @@ def build_restriction_record(
 
 
 def _append(
-    session: Session, row: Restriction, listing: Listing, action: ChangeAction, clock: Clock
+    session: Session, row: Restriction, action: ChangeAction, payload: dict | None, clock: Clock
 ) -> None:
     writer.append(
         session,
@@ -283,7 +314,7 @@ def _append(
         key=row.key,
         measures=row.measures,
         entity=("restriction", row.id),
-        payload=restriction_record(row, listing) if action is ChangeAction.UPSERT else None,
+        payload=payload,
         clock=clock,
     )
 
@@ -335,48 +366,21 @@ def sync_order(
     if order.listing_id is not None:
         raise ValueError("a listing's consumption order is kept by sync(listing, order)")
     source_kind = order_source_kind(order)
-    desired: dict[tuple, _Person] = {}
+    desired: dict[tuple, _Wanted] = {}
     if order.status is OrderStatus.ACTIVE:
         for person in order_people(order):
-            desired[(source_kind, person.role, person.hash)] = person
+            key = (source_kind, order.id, person.role, person.hash)
+            desired[key] = _Wanted(person, order.measures, order.issued_on)
     existing = session.scalars(
         select(Restriction)
         .where(Restriction.order_id == order.id, Restriction.is_active.is_(True))
         .order_by(Restriction.id)
     ).all()
-    for row in existing:
-        person = desired.pop((row.source_kind, row.role, row.person_hash), None)
-        if person is None:
-            row.is_active = False
-            row.lifted_on = clock.today()
-            row.lifted_at = clock.now()
-            row.lift_reason = lift_reason
-            _append_order_change(session, row, order, ChangeAction.REMOVE, clock)
-            continue
-        row.person_name, row.measures = person.name, order.measures
-        row.person_name_key = normalize_name(person.name)
-        if _last_payload(session, row.key) != order_restriction_record(session, row, order):
-            _append_order_change(session, row, order, ChangeAction.UPSERT, clock)
-    for (kind, _role, _hash), person in desired.items():
-        row = Restriction(
-            source_kind=kind,
-            order_id=order.id,
-            listing_id=None,
-            court_id=order.court_id,
-            role=person.role,
-            person_kind=person.kind,
-            person_name=person.name,
-            person_name_key=normalize_name(person.name),
-            person_hash=person.hash,
-            person_cipher=person.cipher,
-            person_masked=person.masked,
-            measures=order.measures,
-            since=order.issued_on,
-            is_active=True,
-        )
-        session.add(row)
-        session.flush()
-        _append_order_change(session, row, order, ChangeAction.UPSERT, clock)
+    _reconcile(
+        session, existing, desired, listing_id=None, court_id=order.court_id,
+        record=lambda row: order_restriction_record(session, row, order), clock=clock,
+        lift_reason=lift_reason,
+    )  # fmt: skip
 
 
 def order_restriction_record(session: Session, row: Restriction, order: RestrictionOrder) -> dict:
@@ -399,25 +403,4 @@ def order_restriction_record(session: Session, row: Restriction, order: Restrict
             court_name=court.name,
             case_number=order.case.case_number if order.case is not None else None,
         ),
-    )
-
-
-def _append_order_change(
-    session: Session,
-    row: Restriction,
-    order: RestrictionOrder,
-    action: ChangeAction,
-    clock: Clock,
-) -> None:
-    writer.append(
-        session,
-        type=ChangeType.RESTRICTION,
-        action=action,
-        key=row.key,
-        measures=row.measures,
-        entity=("restriction", row.id),
-        payload=order_restriction_record(session, row, order)
-        if action is ChangeAction.UPSERT
-        else None,
-        clock=clock,
     )
