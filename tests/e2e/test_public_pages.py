@@ -361,6 +361,10 @@ def test_the_record_page_shows_every_art_6_field(client, session, clock, court):
                   "有履行能力而拒不履行生效法律文书确定义务", "2025年3月3日"):  # fmt: skip
         assert shown in page, shown
     assert "对本条信息有异议？" in page and 'href="/correction"' in page
+    # The correction form opens with this listing's public id filled in.
+    assert f'href="/corrections/new?listing={public_id}"' in page
+    form = text_of(client.get(f"/corrections/new?listing={public_id}"))
+    assert f'value="{public_id}"' in form
 
 
 def test_an_unknown_record_gives_the_not_on_the_list_page(client):
