@@ -49,7 +49,7 @@ from blacklist.corrections.models import (
     ReconsiderationOutcome,
     Remedy,
 )
-from blacklist.db import vault_of
+from blacklist.db import lock_journal, vault_of
 from blacklist.documents.models import DocumentKind
 from blacklist.holidays.services import load_calendar
 from blacklist.listing.models import Listing
@@ -184,7 +184,12 @@ def submit_request(
         )
     )
     if existing is not None:
-        raise Conflict(f"您对该名单的纠正申请正在处理中（查询编号 {existing}），请勿重复提交")
+        # The reference is not repeated here: it is the key to the request's status and to
+        # reconsideration, and the identifier alone (a public credit code, a masked ID number) is
+        # not proof enough to hand it out again.
+        raise Conflict(
+            "您对该名单的纠正申请正在处理中，请勿重复提交；请凭提交时取得的申请编号查询办理进度"
+        )
 
     today = clock.today()
     request = CorrectionRequest(
@@ -271,6 +276,7 @@ def request_reconsideration(
     if id_hash != request.applicant_hash:
         message = "证件号码与原申请人不一致"
         raise ValidationFailed(message, {"id_number": [message]})
+    _lock_for_decision(session, request)  # two filings at once: the second sees the first
     rules.check_status(request.status, CorrectionStatus.REJECTED, act="申请复议")
     today = clock.today()
     rules.check_reconsideration_window(request.reconsideration_until, today)
@@ -341,6 +347,16 @@ def get_request(session: Session, reference: str, *, actor: Actor) -> Correction
     if request is None or not may_see(actor, request):
         raise NotFound("未找到该纠正申请")
     return request
+
+
+def _lock_for_decision(session: Session, request: CorrectionRequest) -> None:
+    """Serialise a decision with every other act (the journal lock, taken anyway by the audit
+    entry) and re-read the request and its listing: of two judges deciding at once the second sees
+    the first's decision (a 409, not a crash), and a remedy is checked against the listing as it
+    is now, not as it was before a concurrent deletion committed."""
+    lock_journal(session)
+    session.refresh(request)
+    session.refresh(request.listing)
 
 
 def _require_judge(actor: Actor, what: str) -> None:
@@ -420,6 +436,7 @@ def decide_request(
     if not actor.is_system and actor.court_id != request.court_id:
         raise NotAllowed("只有执行法院可以审查纠正申请")
     _require_judge(actor, "审查纠正申请")
+    _lock_for_decision(session, request)
     rules.check_status(request.status, CorrectionStatus.RECEIVED, act="再次作出决定")
     errors = ErrorCollector()
     reasons = errors.check(require_reason, decision.reasons, "reasons", "决定理由")
@@ -482,6 +499,8 @@ def decide_reconsideration(
     ):
         raise NotAllowed("只有上一级人民法院可以作出复议决定")
     _require_judge(actor, "作出复议决定")
+    _lock_for_decision(session, request)
+    reconsideration = request.reconsideration
     rules.check_status(request.status, CorrectionStatus.UNDER_RECONSIDERATION, act="作出复议决定")
     errors = ErrorCollector()
     reasons = errors.check(require_reason, decision.reasons, "reasons", "复议决定理由")
@@ -607,9 +626,18 @@ def on_listing_event(session: Session, event, *, actor: Actor, clock: Clock) -> 
     removal = listing.removal_kind if isinstance(event, ListingRemoved) else None
     for request in accepted:
         if rules.satisfies(request.remedy, removal, corrected):
-            _mark_carried_out(
-                session, request, note=_carried_out_note(request.remedy), actor=actor, clock=clock
-            )
+            note = _carried_out_note(request.remedy)
+        elif removal is not None:
+            # Removed another way (a correction overtaken by a deletion, a deletion by a
+            # revocation): the listing is off the list and no basis for sanctions any more, so
+            # nothing is left to carry out and the deadline must not stay open for ever.
+            note = f"名单已{_REMOVAL_LABELS.get(removal.value, '移除')}，纠正事项随之完结"
+        else:
+            continue
+        _mark_carried_out(session, request, note=note, actor=actor, clock=clock)
+
+
+_REMOVAL_LABELS = {"deleted": "删除", "revoked": "撤销", "expired": "因期限届满删除"}
 
 
 def _carried_out_note(remedy: Remedy) -> str:

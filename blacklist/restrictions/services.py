@@ -27,7 +27,7 @@ from blacklist.core.identity import (
     parse_resident_id,
 )
 from blacklist.core.names import clean_name, normalize_name
-from blacklist.db import vault_of
+from blacklist.db import lock_journal, vault_of
 from blacklist.documents import services as documents
 from blacklist.documents.models import DocumentKind
 from blacklist.listing import rules as listing_rules
@@ -274,6 +274,9 @@ def issue_order(session: Session, data: OrderIn, *, actor: Actor, clock: Clock) 
             )
         )
     errors.raise_if_any("限制令信息有误")
+    # The journal lock (taken anyway by the audit entry) serialises this check with a colleague's
+    # parallel entry of the same order, so two judges cannot issue it twice.
+    lock_journal(session)
     _check_no_duplicate(
         session,
         kind=kind,

@@ -355,11 +355,11 @@ def test_a_script_in_the_explanation_is_shown_escaped_to_staff(
     assert "&lt;b&gt;张三&lt;/b&gt;" in page
 
 
-def test_a_second_open_request_gets_the_first_reference(client, listing):
+def test_a_second_open_request_is_refused_without_revealing_the_first_reference(client, listing):
     first = reference_of(text(submit(client, form_data(listing))))
     response = submit(client, form_data(listing))
     assert response.status_code == 409
-    assert first in text(response)
+    assert "正在处理中" in text(response) and first not in text(response)
 
 
 def test_reconsideration_on_day_eleven_is_refused_with_the_deadline(

@@ -155,8 +155,10 @@ def test_more_than_three_attachments_or_an_oversized_one_is_refused(session, clo
 
 def test_one_open_request_per_listing_and_applicant(session, clock, courts, listing):
     first = file_request(session, clock, listing)
-    with pytest.raises(Conflict, match=first.reference):
+    with pytest.raises(Conflict, match="正在处理中") as refused:
         file_request(session, clock, listing)
+    # The reference is the key to the request: never handed to whoever knows the identifier.
+    assert first.reference not in str(refused.value)
     reject(session, clock, courts, first)
     second = file_request(session, clock, listing)  # a rejected request is closed
     assert second.reference != first.reference
@@ -187,6 +189,44 @@ def test_a_judge_accepts_and_the_revocation_carries_the_request_out(
     assert (request.carried_out_on, request.carried_out_by_id) == (date(2025, 2, 5), judge.user_id)
     actions = [e.action for e in services.history(session, request.reference, actor=judge)]
     assert actions == ["correction.submitted", "correction.accepted", "correction.carried_out"]
+
+
+def test_a_listing_removed_another_way_closes_an_accepted_request(session, clock, courts, listing):
+    """Accepted for correction, then revoked (or deleted): nothing is left to correct, so the
+    request is closed with a note instead of staying overdue for ever."""
+    judge = courts["enforcing"]["judge"]
+    request = file_request(session, clock, listing, ground="inaccurate_data")
+    services.decide_request(
+        session, request.reference, DecisionIn("accept", "案号记载有误", "correct"),
+        actor=judge, clock=clock,
+    )  # fmt: skip
+    listings.revoke_listing(session, listing.id, "不应纳入", actor=judge, clock=clock)
+    session.refresh(request)
+    assert request.status is CorrectionStatus.CARRIED_OUT
+    assert "名单已撤销" in request.carried_out_note
+    assert deadlines_for_court(session, request.court_id, clock.today()) == []
+
+
+def test_a_second_decision_after_a_concurrent_first_is_a_conflict(
+    session, database, clock, courts, listing
+):
+    """Two judges decide at once: the second, holding a stale copy, is told it was decided."""
+    judge = courts["enforcing"]["judge"]
+    request = file_request(session, clock, listing)
+    stale = database.session()
+    services.get_request(stale, request.reference, actor=judge)  # loaded before the first decides
+    stale.commit()  # ends its read (SQLite) but keeps its copy (expire_on_commit=False)
+    services.decide_request(
+        session, request.reference, DecisionIn("reject", "申请理由不成立"), actor=judge, clock=clock
+    )
+    with pytest.raises(Conflict):
+        services.decide_request(
+            stale, request.reference, DecisionIn("accept", "理由成立", "revoke"),
+            actor=judge, clock=clock,
+        )  # fmt: skip
+    stale.close()
+    session.refresh(request)
+    assert request.status is CorrectionStatus.REJECTED
 
 
 def test_a_deletion_carries_out_a_delete_remedy_and_not_a_revoke_remedy(
