@@ -91,7 +91,10 @@ class CorrectionRequest(Base):
     carried_out_on: Mapped[date | None]
     carried_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     carried_out_note: Mapped[str | None] = mapped_column(Text)
-    #: Rejected: the last day the applicant may ask the higher court for reconsideration.
+    #: Rejected: the day the decision reached the applicant (送达): when the applicant first opens
+    #: it on the status page, or files for reconsideration. The 10 days of Art. 12 run from it.
+    served_on: Mapped[date | None]
+    #: Rejected and served: the last day the applicant may ask the higher court for reconsideration.
     reconsideration_until: Mapped[date | None]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)

@@ -135,7 +135,12 @@ class CorrectionSchema(Schema):
     carry_out_due_on = fields.Date()
     carried_out_on = fields.Date()
     carried_out_note = fields.String()
-    reconsideration_until = fields.Date()
+    served_on = fields.Date(
+        metadata={"description": "驳回决定送达申请人之日（申请人首次查看之日）"}
+    )
+    reconsideration_until = fields.Date(
+        metadata={"description": "复议申请期限（送达之日起10日）；尚未送达时为空"}
+    )
     reconsideration = fields.Nested(ReconsiderationSchema, allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
 

@@ -278,6 +278,7 @@ def request_reconsideration(
         raise ValidationFailed(message, {"id_number": [message]})
     _lock_for_decision(session, request)  # two filings at once: the second sees the first
     rules.check_status(request.status, CorrectionStatus.REJECTED, act="申请复议")
+    _serve(session, request, actor=actor, clock=clock)  # filing proves the decision reached them
     today = clock.today()
     rules.check_reconsideration_window(request.reconsideration_until, today)
     court = session.get(Court, request.court_id)
@@ -347,6 +348,38 @@ def get_request(session: Session, reference: str, *, actor: Actor) -> Correction
     if request is None or not may_see(actor, request):
         raise NotFound("未找到该纠正申请")
     return request
+
+
+@use_case
+def serve_rejection(
+    session: Session, reference: str, *, actor: Actor, clock: Clock
+) -> CorrectionRequest:
+    """Art. 12: the applicant may ask for reconsideration within 10 days *of service* of the
+    rejection. The decision is served electronically when the applicant first opens it on the
+    status page (or files for reconsideration): from that day the 10 days run, so an applicant who
+    looks only on day 12 has not lost the right. Idempotent: serving twice changes nothing."""
+    request = find_by_reference(session, reference)
+    if request.status is CorrectionStatus.REJECTED and request.served_on is None:
+        _lock_for_decision(session, request)
+        _serve(session, request, actor=actor, clock=clock)
+        _commit(session)
+    return request
+
+
+def _serve(session: Session, request: CorrectionRequest, *, actor: Actor, clock: Clock) -> None:
+    if request.status is not CorrectionStatus.REJECTED or request.served_on is not None:
+        return
+    request.served_on = clock.today()
+    request.reconsideration_until = rules.reconsideration_until(
+        load_calendar(session), request.served_on
+    )
+    request.updated_at = clock.now()
+    session.flush()
+    audit.record(
+        session, actor, "correction.served", _entity(request), clock=clock,
+        after={"served_on": request.served_on,
+               "reconsideration_until": request.reconsideration_until},
+    )  # fmt: skip
 
 
 def _lock_for_decision(session: Session, request: CorrectionRequest) -> None:
@@ -466,8 +499,9 @@ def decide_request(
         action = "correction.accepted"
     else:
         request.status = CorrectionStatus.REJECTED
-        request.reconsideration_until = rules.reconsideration_until(calendar, today)
-        after = {"status": "rejected", "reconsideration_until": request.reconsideration_until}
+        # The 10 days run from service (Art. 12), not from today: see ``serve_rejection``.
+        request.served_on = request.reconsideration_until = None
+        after = {"status": "rejected"}
         action = "correction.rejected"
     session.flush()
     audit.record(

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "correction.submitted": "提交纠正申请",
     "correction.accepted": "决定申请成立",
     "correction.rejected": "决定驳回申请",
+    "correction.served": "决定送达申请人",
     "correction.carried_out": "纠正已落实",
     "correction.reconsideration_requested": "申请复议",
     "correction.reconsideration_decided": "作出复议决定",
@@ -211,7 +212,10 @@ def status():
         return _render_status()
     reference = (request.form.get("reference") or "").strip()[:40]
     try:
-        correction = services.find_by_reference(get_session(), reference)
+        correction = services.serve_rejection(
+            get_session(), reference, actor=services.public_actor(auth.client_ip()),
+            clock=auth.clock(),
+        )  # fmt: skip
     except DomainError as error:
         return _render_status(
             reference=reference, errors={"reference": [error.message]}, status=404

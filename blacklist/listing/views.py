@@ -71,6 +71,7 @@ ACTION_LABELS = {
     "correction.submitted": "收到纠正申请",
     "correction.accepted": "纠正申请成立",
     "correction.rejected": "驳回纠正申请",
+    "correction.served": "纠正决定送达",
     "correction.carried_out": "落实纠正",
     "correction.reconsideration_requested": "收到复议申请",
     "correction.reconsideration_decided": "作出复议决定",

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('carried_out_on', sa.Date(), nullable=True),
     sa.Column('carried_out_by_id', sa.Integer(), nullable=True),
     sa.Column('carried_out_note', sa.Text(), nullable=True),
+    sa.Column('served_on', sa.Date(), nullable=True),
     sa.Column('reconsideration_until', sa.Date(), nullable=True),
     sa.Column('updated_at', blacklist.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),

@@ -98,7 +98,14 @@ def test_a_judge_rejects_and_the_higher_court_overturns_over_the_api(
         client, "POST", f"{path}/decision", "bj0105-judge",
         json={"decision": "reject", "reasons": "担保不足"}, expect=200,
     ).get_json()  # fmt: skip
-    assert (rejected["status"], rejected["reconsideration_until"]) == ("rejected", "2025-03-13")
+    # The 10 days run from service: when the applicant opens the decision (Art. 12).
+    assert (rejected["status"], rejected["reconsideration_until"]) == ("rejected", None)
+    services.serve_rejection(
+        session, request_.reference, actor=services.public_actor(None), clock=clock
+    )
+    session.commit()
+    served = call(client, "GET", path, "bj0105-judge", expect=200).get_json()
+    assert (served["served_on"], served["reconsideration_until"]) == ("2025-03-03", "2025-03-13")
     session.expire_all()
     services.request_reconsideration(
         session, request_.reference, ReconsiderationIn(DEBTOR_ID, "不服"),

@@ -44,6 +44,8 @@ from tests.correction_factories import (
 )
 from tests.factories import fast_password_hashing, table_contents
 
+APPLICANT = services.public_actor("127.0.0.1")
+
 CORRECTION_TABLES = ("correction_requests", "correction_attachments", "reconsiderations")
 
 
@@ -283,12 +285,44 @@ def test_accepting_for_a_listing_already_revoked_carries_out_at_once(
     assert request.carried_out_on == clock.today()
 
 
-def test_a_rejection_opens_ten_days_for_reconsideration(session, clock, courts, listing):
+def test_a_rejection_opens_ten_days_for_reconsideration_from_service(
+    session, clock, courts, listing
+):
     request = file_request(session, clock, listing)
     clock.set(date(2025, 1, 20))
     reject(session, clock, courts, request)
     assert request.status is CorrectionStatus.REJECTED
+    assert (request.served_on, request.reconsideration_until) == (None, None)
+    services.serve_rejection(session, request.reference, actor=APPLICANT, clock=clock)
+    assert request.served_on == date(2025, 1, 20)
     assert request.reconsideration_until == date(2025, 2, 5)  # day 10 is in Spring Festival
+    clock.set(date(2025, 1, 22))
+    services.serve_rejection(session, request.reference, actor=APPLICANT, clock=clock)
+    assert request.served_on == date(2025, 1, 20)  # served once
+
+
+def test_an_applicant_who_opens_the_decision_late_keeps_ten_days(session, clock, courts, listing):
+    """Art. 12 counts from service: a rejection first seen twelve days after it was made still
+    leaves ten days from that day, and a filing serves it if nobody looked before."""
+    request = file_request(session, clock, listing)
+    reject(session, clock, courts, request)  # Mon 3 March
+    clock.set(date(2025, 3, 15))
+    services.serve_rejection(session, request.reference, actor=APPLICANT, clock=clock)
+    assert request.reconsideration_until == date(2025, 3, 25)
+    clock.set(date(2025, 3, 25))
+    _reconsider(session, clock, request)
+    assert request.status is CorrectionStatus.UNDER_RECONSIDERATION
+
+
+def test_a_filing_serves_an_unseen_rejection(session, clock, courts, listing):
+    request = file_request(session, clock, listing)
+    reject(session, clock, courts, request)
+    clock.set(date(2025, 3, 20))
+    _reconsider(session, clock, request)
+    assert (request.served_on, request.status) == (
+        date(2025, 3, 20),
+        CorrectionStatus.UNDER_RECONSIDERATION,
+    )
 
 
 def test_only_the_enforcing_courts_judge_decides(session, clock, courts, listing):
@@ -400,6 +434,7 @@ def test_reconsideration_on_day_eleven_is_refused_with_the_deadline(
 ):
     request = file_request(session, clock, listing)
     reject(session, clock, courts, request)
+    services.serve_rejection(session, request.reference, actor=APPLICANT, clock=clock)
     clock.set(date(2025, 3, 14))
     before = everything(session)
     with pytest.raises(ValidationFailed) as refused:
