@@ -70,4 +70,5 @@ def parse_reconsideration_decision(form: MultiDict) -> ReconsiderationDecisionIn
         outcome=form.get("outcome") or "",
         reasons=form.get("reasons") or "",
         remedy=form.get("remedy") or None,
+        decision_number=(form.get("decision_number") or "").strip()[:100] or None,
     )

@@ -52,3 +52,5 @@ class ReconsiderationDecisionIn:
     outcome: str
     reasons: str
     remedy: str | None = None
+    #: The higher court's own document number (执复案号); derived in its own series if blank.
+    decision_number: str | None = None

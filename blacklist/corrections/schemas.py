@@ -61,12 +61,17 @@ class ReconsiderationDecisionSchema(Schema):
         metadata={"description": "撤销原决定时必填：correct、revoke、delete"},
     )  # fmt: skip
     reasons = fields.String(required=True, validate=length(max=rules.MAX_TEXT))
+    decision_number = fields.String(
+        load_default=None, allow_none=True, validate=length(max=100),
+        metadata={"description": "复议决定书文号（上一级法院执复案号）；不填时按本院复议决定序号生成"},
+    )  # fmt: skip
 
     @post_load
     def _make(self, data: dict, **_: Any) -> ReconsiderationDecisionIn:
         return ReconsiderationDecisionIn(
-            outcome=data["outcome"], reasons=data["reasons"], remedy=data["remedy"]
-        )
+            outcome=data["outcome"], reasons=data["reasons"], remedy=data["remedy"],
+            decision_number=(data["decision_number"] or "").strip() or None,
+        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------------

@@ -574,18 +574,29 @@ def decide_reconsideration(
                "carry_out_due_on": request.carry_out_due_on if remedy else None},
         reason=reasons,
     )  # fmt: skip
-    _issue(session, DocumentKind.RECONSIDERATION_DECISION, request, actor=actor, clock=clock)
+    _issue(
+        session, DocumentKind.RECONSIDERATION_DECISION, request, actor=actor, clock=clock,
+        number=decision.decision_number,
+    )  # fmt: skip
     _carry_out_if_already_done(session, request, actor=actor, clock=clock)
     _commit(session)
     return request
 
 
-def _issue(session: Session, kind: DocumentKind, request, *, actor: Actor, clock: Clock) -> None:
+def _issue(
+    session: Session,
+    kind: DocumentKind,
+    request,
+    *,
+    actor: Actor,
+    clock: Clock,
+    number: str | None = None,
+) -> None:
     """The decision document (决定书), registered in the same transaction. Imported here: the
     documents feature reads correction requests too, so a module-level import would be circular."""
     from blacklist.documents import services as documents
 
-    documents.issue_for_correction(session, kind, request, actor=actor, clock=clock)
+    documents.issue_for_correction(session, kind, request, actor=actor, clock=clock, number=number)
 
 
 def _check_remedy_possible(listing: Listing, remedy: Remedy) -> None:

@@ -142,6 +142,12 @@ def derived_number(case_number: str, sequence: int) -> str:
     return _fit(number)
 
 
+def reconsideration_number(court_name: str, year: int, sequence: int) -> str:
+    """A higher court's reconsideration decision in its own yearly series (Art. 12):
+    ``（2025）北京市第一中级人民法院执复3号``."""
+    return _fit(f"（{year}）{court_name}执复{sequence}号")
+
+
 def certificate_number(decision_number: str) -> str:
     """A deletion certificate carries the number of the decision it certifies plus ``（证明）``."""
     return _fit(decision_number + CERTIFICATE_SUFFIX, keep_tail=len(CERTIFICATE_SUFFIX))

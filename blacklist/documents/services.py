@@ -158,6 +158,33 @@ def next_case_number(session: Session, court_id: int, case: Case) -> str:
         sequence += 1
 
 
+def next_reconsideration_number(session: Session, court: Court, issued_on: date) -> str:
+    """The higher court's reconsideration decisions are numbered in its own yearly series
+    (``（2025）北京市第一中级人民法院执复3号``), never after the lower court's case: the enforcing
+    court's numbers are its own. Under the journal lock, like ``next_case_number``."""
+    lock_journal(session)
+    session.flush()
+    sequence = 1 + (
+        session.scalar(
+            select(func.count(Document.id)).where(
+                Document.court_id == court.id,
+                Document.kind == DocumentKind.RECONSIDERATION_DECISION,
+                Document.issued_on >= date(issued_on.year, 1, 1),
+                Document.issued_on <= date(issued_on.year, 12, 31),
+            )
+        )
+        or 0
+    )
+    while True:
+        number = rules.reconsideration_number(court.name, issued_on.year, sequence)
+        taken = session.scalar(
+            select(Document.id).where(Document.court_id == court.id, Document.number == number)
+        )
+        if taken is None:
+            return number
+        sequence += 1
+
+
 # --------------------------------------------------------------------------------------------------
 # Writing the register row
 
@@ -465,7 +492,9 @@ def issue_for_correction(
         )
         court = review.court or session.get(Court, review.court_id)
         issued_on, rejected = review.decided_on or clock.today(), False
-    if number is None:
+    if number is None and kind is DocumentKind.RECONSIDERATION_DECISION:
+        number = next_reconsideration_number(session, court, issued_on)
+    elif number is None:
         number = next_case_number(session, court.id, listing.case)
     return _issue(
         session, kind, court=court, number=number, issued_on=issued_on, facts=facts,

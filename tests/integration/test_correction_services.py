@@ -367,6 +367,34 @@ def test_a_decision_needs_reasons_and_a_remedy_when_accepting(session, clock, co
 # Reconsideration by the next higher court
 
 
+def test_the_higher_courts_decision_is_numbered_in_its_own_series(session, clock, courts, listing):
+    """The reconsideration decision is the higher court's document: its own number (given by the
+    judge, or the next in its yearly 执复 series), never one after the lower court's case."""
+    from blacklist.documents.models import Document, DocumentKind
+
+    higher = courts["higher"]["judge"]
+    second = published(session, clock, courts, case_number="(2024)京0105执9999号")
+    numbers = []
+    for target, given in ((listing, None), (second, "（2025）京01执复88号")):
+        request = file_request(session, clock, target)
+        reject(session, clock, courts, request)
+        _reconsider(session, clock, request)
+        services.decide_reconsideration(
+            session, request.reference,
+            ReconsiderationDecisionIn("upheld", "原决定正确", decision_number=given),
+            actor=higher, clock=clock,
+        )  # fmt: skip
+        numbers.append(
+            session.scalar(
+                select(Document.number).where(
+                    Document.correction_id == request.id,
+                    Document.kind == DocumentKind.RECONSIDERATION_DECISION,
+                )
+            )
+        )
+    assert numbers == ["（2025）北京市第一中级人民法院执复1号", "（2025）京01执复88号"]
+
+
 def _reconsider(session, clock, request, id_number=DEBTOR_ID, **changes):
     values = {"reasons": "原决定认定事实错误", "attachments": (AttachmentIn("补充.pdf", PDF),)}
     values.update(changes)
