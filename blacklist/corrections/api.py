@@ -18,6 +18,7 @@ from flask_smorest import Blueprint
 from blacklist.corrections import services
 from blacklist.corrections.models import CorrectionAttachment
 from blacklist.corrections.schemas import (
+    CompletionSchema,
     CorrectionPageSchema,
     CorrectionQuerySchema,
     CorrectionSchema,
@@ -142,6 +143,22 @@ class CorrectionDecision(MethodView):
         (reconsideration possible within ten days)."""
         return services.decide_request(
             get_session(), reference, decision, actor=auth.api_actor(), clock=auth.clock()
+        )
+
+
+@blp.route("/<reference>/completion")
+class CorrectionCompletion(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, CorrectionSchema)
+    @errors(401, 403, 404, 409, 422)
+    @auth.staff_api()
+    @blp.arguments(CompletionSchema)
+    def post(self, data, reference: str):
+        """The enforcing court's judge confirms that an accepted ``correct`` remedy was carried
+        out (Art. 9: within three working days), after correcting the listing with PATCH.
+        Revocation and deletion remedies are carried out by those acts themselves."""
+        return services.confirm_correction(
+            get_session(), reference, data.get("note"), actor=auth.api_actor(), clock=auth.clock()
         )
 
 

@@ -37,6 +37,15 @@ class CorrectionQuerySchema(Schema):
     per_page = fields.Integer(load_default=20, validate=value_range(1, MAX_PER_PAGE))
 
 
+class CompletionSchema(Schema):
+    """The judge's confirmation that the listing was corrected as the accepted request asked."""
+
+    note = fields.String(
+        load_default=None, allow_none=True, validate=length(max=rules.MAX_TEXT),
+        metadata={"description": "落实情况说明（选填）"},
+    )  # fmt: skip
+
+
 class DecisionSchema(Schema):
     """The enforcing court's decision (judge): accept with a remedy, or reject; reasons always."""
 

@@ -16,6 +16,7 @@ Full ID numbers are never stored or logged: the applicant is kept as the vault's
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
@@ -23,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from blacklist.audit import services as audit
 from blacklist.core.actor import Actor, ActorKind, Role
-from blacklist.core.clock import Clock
+from blacklist.core.clock import CHINA_TZ, Clock
 from blacklist.core.errors import (
     Conflict,
     ErrorCollector,
@@ -647,6 +648,47 @@ def _mark_carried_out(
     )  # fmt: skip
 
 
+@use_case
+def confirm_correction(
+    session: Session, reference: str, note: str | None, *, actor: Actor, clock: Clock
+) -> CorrectionRequest:
+    """An accepted request whose remedy is a correction (更正, Art. 9) is carried out by correcting
+    the listing's data; the enforcing court's judge then confirms it here, so that an unrelated
+    edit of the listing never closes the request by itself. Refused until the listing has been
+    corrected on or after the day the request was accepted."""
+    from blacklist.audit.models import AuditEntry
+
+    request = get_request(session, reference, actor=actor)
+    if not actor.is_system and actor.court_id != request.court_id:
+        raise NotAllowed("只有执行法院可以确认纠正已落实")
+    _require_judge(actor, "确认纠正已落实")
+    _lock_for_decision(session, request)
+    rules.check_status(request.status, CorrectionStatus.ACCEPTED, act="确认落实")
+    if request.remedy is not Remedy.CORRECT:
+        raise Conflict("撤销或删除名单后，申请随之落实，无需确认")
+    recon = request.reconsideration
+    accepted_on = recon.decided_on if recon is not None and recon.decided_on else request.decided_on
+    since = datetime.combine(accepted_on, time(0, 0), CHINA_TZ)
+    corrected = session.scalar(
+        select(AuditEntry.seq)
+        .where(
+            AuditEntry.entity_kind == "listing",
+            AuditEntry.entity_id == str(request.listing_id),
+            AuditEntry.action == "listing.corrected",
+            AuditEntry.at >= since,
+        )
+        .limit(1)
+    )
+    if corrected is None:
+        raise Conflict("名单信息自申请成立以来尚未更正：请先在名单页面更正，再确认落实")
+    text = " ".join((note or "").split())[: rules.MAX_TEXT]
+    _mark_carried_out(
+        session, request, note=text or _carried_out_note(Remedy.CORRECT), actor=actor, clock=clock
+    )
+    _commit(session)
+    return request
+
+
 # --------------------------------------------------------------------------------------------------
 # The listing's acts carry out accepted requests
 
@@ -656,10 +698,10 @@ def on_listing_event(session: Session, event, *, actor: Actor, clock: Clock) -> 
     accepted requests whose remedy is revocation, a deletion (or expiry) those whose remedy is
     deletion, a correction of the data those whose remedy is correction (Art. 12 with Arts. 9–10).
     Each is marked carried out by the one who acted, and audited."""
-    from blacklist.events import ListingCorrected, ListingRemoved
+    from blacklist.events import ListingRemoved
 
-    if not isinstance(event, ListingRemoved | ListingCorrected):
-        return
+    if not isinstance(event, ListingRemoved):
+        return  # a correction of the data is confirmed by the judge: ``confirm_correction``
     listing = event.listing
     accepted = session.scalars(
         select(CorrectionRequest).where(
@@ -667,10 +709,9 @@ def on_listing_event(session: Session, event, *, actor: Actor, clock: Clock) -> 
             CorrectionRequest.status == CorrectionStatus.ACCEPTED,
         )
     ).all()
-    corrected = isinstance(event, ListingCorrected)
-    removal = listing.removal_kind if isinstance(event, ListingRemoved) else None
+    removal = listing.removal_kind
     for request in accepted:
-        if rules.satisfies(request.remedy, removal, corrected):
+        if rules.satisfies(request.remedy, removal, corrected=False):
             note = _carried_out_note(request.remedy)
         elif removal is not None:
             # Removed another way (a correction overtaken by a deletion, a deletion by a

@@ -333,6 +333,10 @@ def _render_show(reference: str, *, form=None, errors=None, values=None, message
             is_enforcing=is_enforcing,
             is_higher=is_higher,
             may_decide=is_enforcing and is_judge and correction.status is CorrectionStatus.RECEIVED,
+            may_confirm=is_enforcing
+            and is_judge
+            and correction.status is CorrectionStatus.ACCEPTED
+            and correction.remedy is Remedy.CORRECT,
             may_decide_reconsideration=is_higher
             and is_judge
             and correction.status is CorrectionStatus.UNDER_RECONSIDERATION,
@@ -369,6 +373,19 @@ def _decide(reference: str, form: str, call, done: str):
         return redirect(url_for(".show", reference=reference))
     flash(done, "success")
     return redirect(url_for(".show", reference=reference))
+
+
+@bp.post("/<reference>/completion")
+@staff_page(Role.JUDGE)
+def complete(reference: str):
+    """The enforcing court's judge confirms that the listing was corrected (remedy 更正)."""
+    note = (request.form.get("note") or "")[:4000]
+    return _decide(
+        reference,
+        "completion",
+        lambda s, a, c: services.confirm_correction(s, reference, note, actor=a, clock=c),
+        "已确认纠正落实",
+    )
 
 
 @bp.post("/<reference>/decision")

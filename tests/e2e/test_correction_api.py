@@ -198,3 +198,36 @@ def test_the_calls_are_in_the_openapi_document(client):
         assert path in paths, path
     decision = paths[API + "/{reference}/decision"]["post"]
     assert {"401", "403", "404", "409", "422"} <= set(decision["responses"])
+
+
+def test_a_correction_remedy_is_confirmed_by_the_judge_after_the_listing_is_corrected(
+    client, database, courts, request_
+):
+    path = f"/{request_.reference}"
+    call(
+        client, "POST", f"{path}/decision", "bj0105-judge",
+        json={"decision": "accept", "remedy": "correct", "reasons": "执行依据文号有误"}, expect=200,
+    )  # fmt: skip
+    unchanged = ("correction_requests", "listings", "changes")
+    before = counts(database, unchanged)
+    refused = call(client, "POST", f"{path}/completion", "bj0105-judge", json={}, expect=409)
+    assert "尚未更正" in refused.get_json()["message"]
+    assert counts(database, unchanged) == before
+
+    token = api_token(client, "bj0105-judge")
+    listing = client.get(f"/api/v1/listings/{request_.listing_id}", headers=bearer(token))
+    case = listing.get_json()["case"]
+    patched = client.patch(
+        f"/api/v1/listings/{request_.listing_id}",
+        json={"case": {**case, "basis_document_number": "(2023)京0105民初5679号"},
+              "reason": "依纠正申请更正执行依据文号"},
+        headers=bearer(token),
+    )  # fmt: skip
+    assert patched.status_code == 200, patched.get_json()
+    assert call(client, "GET", path, "bj0105-judge", expect=200).get_json()["status"] == "accepted"
+
+    call(client, "POST", f"{path}/completion", "bj0105-clerk", json={}, expect=403)
+    done = call(
+        client, "POST", f"{path}/completion", "bj0105-judge", json={"note": "已更正"}, expect=200
+    ).get_json()
+    assert done["status"] == "carried_out"

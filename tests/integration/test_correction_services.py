@@ -261,9 +261,23 @@ def test_a_correction_of_the_data_carries_out_a_correct_remedy(session, clock, c
         ),
         reason="依纠正申请更正执行依据文号",
     )  # fmt: skip
+    with pytest.raises(Conflict, match="尚未更正"):  # nothing corrected yet
+        services.confirm_correction(session, request.reference, None, actor=judge, clock=clock)
     listings.edit_listing(session, listing.id, patch, actor=judge, clock=clock)
     session.refresh(request)
+    # An edit alone does not close the request (it may be unrelated): the judge confirms.
+    assert request.status is CorrectionStatus.ACCEPTED
+    with pytest.raises(NotAllowed):
+        services.confirm_correction(
+            session, request.reference, None, actor=courts["enforcing"]["clerk"], clock=clock
+        )
+    services.confirm_correction(
+        session, request.reference, "已更正执行依据文号", actor=judge, clock=clock
+    )
     assert request.status is CorrectionStatus.CARRIED_OUT
+    assert request.carried_out_note == "已更正执行依据文号"
+    with pytest.raises(Conflict):  # twice
+        services.confirm_correction(session, request.reference, None, actor=judge, clock=clock)
 
 
 def test_accepting_for_a_listing_already_revoked_carries_out_at_once(
