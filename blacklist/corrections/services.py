@@ -177,11 +177,16 @@ def submit_request(
         or listing.subject.id_hash != id_hash
     ):
         raise ValidationFailed(rules.MISMATCH, {"public_id": [rules.MISMATCH]})
+    # A resubmission (the same ground and explanation while the first is open: a double click, a
+    # reload) is refused; a different request is taken, because whoever knows the identifier (an
+    # organisation's credit code is public) must not be able to block the debtor's own request.
     existing = session.scalar(
-        select(CorrectionRequest.reference).where(
+        select(CorrectionRequest.id).where(
             CorrectionRequest.listing_id == listing.id,
             CorrectionRequest.applicant_hash == id_hash,
             CorrectionRequest.status.in_(rules.OPEN_STATUSES),
+            CorrectionRequest.ground == ground,
+            CorrectionRequest.explanation == explanation,
         )
     )
     if existing is not None:
@@ -189,7 +194,7 @@ def submit_request(
         # reconsideration, and the identifier alone (a public credit code, a masked ID number) is
         # not proof enough to hand it out again.
         raise Conflict(
-            "您对该名单的纠正申请正在处理中，请勿重复提交；请凭提交时取得的申请编号查询办理进度"
+            "同一纠正申请已经提交、正在处理，请勿重复提交；请凭提交时取得的申请编号查询办理进度"
         )
 
     today = clock.today()

@@ -247,7 +247,7 @@ def _correction_alerts(session: Session, calendar, today: date, wanted: dict[str
         "carry_out": ("correction_carry_out", "纠正申请（{ref}）已决定纠正，应于{due}前落实（三个工作日）"),
         "reconsideration": ("reconsideration_due", "复议申请（{ref}）应于{due}前作出决定（第十二条，十五日）"),
     }  # fmt: skip
-    for kind, request_id, reference, court_id, listing_id, name, due_on in open_deadlines(session):
+    for kind, request_id, reference, court_id, _listing_id, name, due_on in open_deadlines(session):
         late = today > due_on
         if kind == "carry_out":
             near = calendar.workdays_between(today, due_on) <= 1
@@ -260,7 +260,9 @@ def _correction_alerts(session: Session, calendar, today: date, wanted: dict[str
             alert_kind, AlertSeverity.CRITICAL if late else AlertSeverity.WARNING,
             f"{name}：" + text.format(ref=reference, due=f"{due_on:%Y年%m月%d日}")
             + ("，已逾期" if late else "，即将到期"),
-            court_id, listing_id, _day_start(due_on),
+            # No listing link: the higher court may not open the lower court's listing, and the
+            # request's own page (linked by kind on the dashboard) is where the act is done.
+            court_id, None, _day_start(due_on),
         )  # fmt: skip
 
 

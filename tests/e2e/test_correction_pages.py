@@ -355,11 +355,11 @@ def test_a_script_in_the_explanation_is_shown_escaped_to_staff(
     assert "&lt;b&gt;张三&lt;/b&gt;" in page
 
 
-def test_a_second_open_request_is_refused_without_revealing_the_first_reference(client, listing):
+def test_a_resubmission_is_refused_without_revealing_the_first_reference(client, listing):
     first = reference_of(text(submit(client, form_data(listing))))
     response = submit(client, form_data(listing))
     assert response.status_code == 409
-    assert "正在处理中" in text(response) and first not in text(response)
+    assert "正在处理" in text(response) and first not in text(response)
 
 
 def test_reconsideration_on_day_eleven_is_refused_with_the_deadline(
@@ -466,3 +466,19 @@ def test_the_public_form_is_rate_limited_per_client(app, client, listing):
     assert response.status_code == 429
     assert "Retry-After" in response.headers
     assert client.get("/corrections/new").status_code == 200  # reading the form is not limited
+
+
+def test_an_overdue_review_is_a_dashboard_alert_linking_to_the_requests(
+    app, database, session, clock, courts, listing
+):
+    from blacklist.scheduler.jobs import JobContext, run_job
+
+    request = file_request(session, clock, listing)  # review due Tue 18 March
+    session.commit()
+    clock.set(date(2025, 3, 19))
+    run_job("deadline_alerts", JobContext(database, clock))
+    page = text(signed_in(app, "bj0105-judge").get("/staff/"))
+    alerts = page[page.index('id="system-alerts"') :]
+    assert request.reference in alerts and "已逾期" in alerts
+    assert 'href="/staff/corrections/?tab=review"' in alerts
+    assert "/staff/listings/" not in alerts[: alerts.index("</section>")]

@@ -62,7 +62,7 @@ def test_a_review_is_alerted_three_days_before_and_critical_once_overdue(
     assert (alert.key, alert.kind, alert.severity) == (
         f"correction_review:{request.id}", "correction_review", AlertSeverity.WARNING,
     )  # fmt: skip
-    assert (alert.court_id, alert.listing_id) == (listing.court_id, listing.id)
+    assert (alert.court_id, alert.listing_id) == (listing.court_id, None)  # linked by kind
     assert request.reference in alert.message and "2025年03月18日" in alert.message
     assert DEBTOR_ID not in alert.message
     clock.set(date(2025, 3, 19))

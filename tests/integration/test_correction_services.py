@@ -155,12 +155,17 @@ def test_more_than_three_attachments_or_an_oversized_one_is_refused(session, clo
     assert session.scalar(select(func.count()).select_from(CorrectionAttachment)) == 0
 
 
-def test_one_open_request_per_listing_and_applicant(session, clock, courts, listing):
+def test_a_resubmission_is_refused_but_a_different_request_is_taken(
+    session, clock, courts, listing
+):
     first = file_request(session, clock, listing)
-    with pytest.raises(Conflict, match="正在处理中") as refused:
+    with pytest.raises(Conflict, match="正在处理") as refused:
         file_request(session, clock, listing)
     # The reference is the key to the request: never handed to whoever knows the identifier.
     assert first.reference not in str(refused.value)
+    # Someone else knowing the identifier cannot block the debtor's own, different request.
+    other = file_request(session, clock, listing, explanation="案号记载错误，应为执1235号。")
+    assert other.reference != first.reference
     reject(session, clock, courts, first)
     second = file_request(session, clock, listing)  # a rejected request is closed
     assert second.reference != first.reference
