@@ -244,7 +244,19 @@ def _last_payload(session: Session, key: str) -> dict | None:
 
 def restriction_record(row: Restriction, listing: Listing) -> dict:
     """The feed's ``restriction`` record (API.md) of a projection row."""
-    order_public_id = row.order.public_id if row.order is not None else None
+    return _row_record(
+        row,
+        restriction_source(
+            kind=row.source_kind.value,
+            listing_public_id=listing.public_id,
+            order_public_id=row.order.public_id if row.order is not None else None,
+            court_name=listing.court.name,
+            case_number=listing.case.case_number,
+        ),
+    )
+
+
+def _row_record(row: Restriction, source: dict) -> dict:
     return build_restriction_record(
         person_kind=row.person_kind.value,
         person_name=row.person_name,
@@ -252,13 +264,7 @@ def restriction_record(row: Restriction, listing: Listing) -> dict:
         role=row.role.value,
         measures=row.measures,
         since=row.since,
-        source=restriction_source(
-            kind=row.source_kind.value,
-            listing_public_id=listing.public_id,
-            order_public_id=order_public_id,
-            court_name=listing.court.name,
-            case_number=listing.case.case_number,
-        ),
+        source=source,
     )
 
 
@@ -388,19 +394,13 @@ def order_restriction_record(session: Session, row: Restriction, order: Restrict
     public id, its court, its case number), with no listing."""
     from blacklist.staff.models import Court
 
-    court = session.get(Court, order.court_id)
-    return build_restriction_record(
-        person_kind=row.person_kind.value,
-        person_name=row.person_name,
-        person_cipher=row.person_cipher,
-        role=row.role.value,
-        measures=row.measures,
-        since=row.since,
-        source=restriction_source(
+    return _row_record(
+        row,
+        restriction_source(
             kind=row.source_kind.value,
             listing_public_id=None,
             order_public_id=order.public_id,
-            court_name=court.name,
+            court_name=session.get(Court, order.court_id).name,
             case_number=order.case.case_number if order.case is not None else None,
         ),
     )
