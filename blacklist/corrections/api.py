@@ -28,6 +28,7 @@ from blacklist.corrections.schemas import (
 from blacklist.db import get_session
 from blacklist.staff import auth
 from blacklist.web.api import BEARER, error_responses
+from blacklist.web.privacy import never_cached
 
 blp = Blueprint(
     "corrections_api",
@@ -47,11 +48,7 @@ _ERRORS = {
 errors = error_responses(blp, _ERRORS)
 
 
-@blp.after_request
-def _not_cached(response: Response) -> Response:
-    """Requests hold personal data (PIPL): no browser or proxy may keep a copy."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+never_cached(blp)
 
 
 def attachment_response(attachment: CorrectionAttachment) -> Response:

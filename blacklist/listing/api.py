@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
@@ -38,6 +37,7 @@ from blacklist.restrictions.catalogue import codes_of
 from blacklist.restrictions.queries import measures_in_force
 from blacklist.staff import auth
 from blacklist.web.api import BEARER, error_responses
+from blacklist.web.privacy import never_cached
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="名单（员工接口）")
 
@@ -53,11 +53,7 @@ _ERRORS = {
 errors = error_responses(blp, _ERRORS)
 
 
-@blp.after_request
-def _not_cached(response: Response) -> Response:
-    """Listings hold personal data (PIPL): no browser or proxy may keep a copy."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+never_cached(blp)
 
 
 def staff_view(session: Session, listings: Iterable[Listing]) -> list[StaffListing]:

@@ -21,7 +21,6 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.wrappers import Response
 
 from blacklist.audit.models import AuditEntry
 from blacklist.core.actor import Role
@@ -42,6 +41,7 @@ from blacklist.listing.rules import (
 )
 from blacklist.staff import auth
 from blacklist.staff.auth import staff_page
+from blacklist.web.privacy import never_cached
 
 bp = Blueprint("listing", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -177,11 +177,7 @@ def _helpers() -> dict:
     }
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    """Listing pages carry personal data: browsers and proxies must not keep copies."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+never_cached(bp)
 
 
 @bp.errorhandler(Conflict)

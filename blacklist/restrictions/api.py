@@ -7,7 +7,6 @@ reads. Who may do what is decided by the services, so the API and the pages cann
 
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -24,6 +23,7 @@ from blacklist.restrictions.schemas import (
 )
 from blacklist.staff import auth
 from blacklist.web.api import BEARER, error_responses
+from blacklist.web.privacy import never_cached
 
 blp = Blueprint(
     "orders_api",
@@ -43,11 +43,7 @@ _ERRORS = {
 errors = error_responses(blp, _ERRORS)
 
 
-@blp.after_request
-def _not_cached(response: Response) -> Response:
-    """Orders hold personal data (PIPL): no browser or proxy may keep a copy."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+never_cached(blp)
 
 
 def _one(order: RestrictionOrder):

@@ -10,7 +10,6 @@ and a refused role a 403 (the app's error pages); a state conflict (409) is show
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 
 from blacklist.core.actor import Role
 from blacklist.core.clock import CHINA_TZ
@@ -24,6 +23,7 @@ from blacklist.restrictions.models import OrderKind, OrderStatus
 from blacklist.restrictions.queries import orders_awaiting_decision
 from blacklist.staff import auth
 from blacklist.staff.auth import staff_page
+from blacklist.web.privacy import never_cached
 
 bp = Blueprint("orders", __name__, url_prefix="/staff/orders", template_folder="templates")
 
@@ -57,11 +57,7 @@ def _lift_label(code: str | None) -> str:
             return code
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    """Order pages carry personal data: browsers and proxies must not keep copies."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+never_cached(bp)
 
 
 @bp.errorhandler(Conflict)

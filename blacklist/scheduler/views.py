@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
-from werkzeug.wrappers import Response
 
 from blacklist.core.actor import Actor, Role
 from blacklist.core.clock import CHINA_TZ
@@ -24,6 +23,7 @@ from blacklist.scheduler import queries
 from blacklist.scheduler.jobs import JOBS, Job
 from blacklist.scheduler.models import AlertSeverity, RunStatus
 from blacklist.staff.auth import clock, current_actor, staff_page
+from blacklist.web.privacy import never_cached
 
 bp = Blueprint(
     "scheduler", __name__, url_prefix="/staff/admin/scheduler", template_folder="templates"
@@ -111,11 +111,7 @@ def _helpers() -> dict:
     }
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    """The page shows the court's alerts (with names) and the system's state: no copies kept."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+never_cached(bp)
 
 
 def dashboard_alerts(session: Session, actor: Actor) -> queries.Alerts:
