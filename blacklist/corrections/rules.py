@@ -121,6 +121,12 @@ def check_reconsideration_window(until: date | None, today: date) -> None:
         raise ValidationFailed.on("reconsideration", text)
 
 
+def reconsideration_open(status: CorrectionStatus, until: date | None, today: date) -> bool:
+    """Whether the applicant may still ask for reconsideration (Art. 12): rejected, served, and
+    not past the tenth day (the status page offers the form only then)."""
+    return status is CorrectionStatus.REJECTED and until is not None and today <= until
+
+
 def days_left(today: date, due_on: date) -> int:
     """Plain days to ``due_on`` (negative when overdue)."""
     return (due_on - today).days

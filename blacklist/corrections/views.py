@@ -183,10 +183,8 @@ def _render_status(
     has_higher_court = False
     if correction is not None:
         today = auth.clock().today()
-        can_reconsider = (
-            correction.status is CorrectionStatus.REJECTED
-            and correction.reconsideration_until is not None
-            and today <= correction.reconsideration_until
+        can_reconsider = rules.reconsideration_open(
+            correction.status, correction.reconsideration_until, today
         )
         has_higher_court = correction.court.parent_id is not None
     return (

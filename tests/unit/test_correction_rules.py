@@ -183,3 +183,15 @@ def test_a_reference_is_found_however_it_is_typed():
     assert rules.normalize_reference(compact) == reference
     assert rules.normalize_reference(f"  {reference.lower()} ") == reference
     assert rules.normalize_reference("ＪＺ－" + reference[3:]) == reference
+
+
+def test_reconsideration_is_open_only_while_rejected_served_and_in_time():
+    from blacklist.corrections.models import CorrectionStatus
+
+    until = date(2025, 3, 13)
+    assert rules.reconsideration_open(CorrectionStatus.REJECTED, until, date(2025, 3, 13))
+    assert not rules.reconsideration_open(CorrectionStatus.REJECTED, until, date(2025, 3, 14))
+    assert not rules.reconsideration_open(CorrectionStatus.REJECTED, None, date(2025, 3, 4))
+    assert not rules.reconsideration_open(
+        CorrectionStatus.UNDER_RECONSIDERATION, until, date(2025, 3, 4)
+    )
