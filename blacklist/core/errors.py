@@ -6,6 +6,9 @@ messages so forms can show them beside the field and the API can return them und
 
 from __future__ import annotations
 
+from enum import Enum
+from typing import TypeVar
+
 
 class DomainError(Exception):
     """Base of every error a user can cause. ``status`` is the HTTP status it maps to."""
@@ -91,3 +94,15 @@ class ErrorCollector:
     def raise_if_any(self, message: str = "提交的信息有误") -> None:
         if self.errors:
             raise ValidationFailed(message, self.errors)
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def parse_choice(choices: type[E], value: str, field: str, label: str) -> E:
+    """``value`` as a member of the enum ``choices``, or a 422 on ``field``: "未知的{label}：…"
+    (a filter or a choice typed by hand must fail clearly, never silently match nothing)."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise ValidationFailed.on(field, f"未知的{label}：{value}") from None

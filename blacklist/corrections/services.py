@@ -31,6 +31,7 @@ from blacklist.core.errors import (
     NotAllowed,
     NotFound,
     ValidationFailed,
+    parse_choice,
 )
 from blacklist.core.identity import parse_identifier
 from blacklist.corrections import rules
@@ -426,10 +427,9 @@ def list_requests(
     else:
         raise ValidationFailed.on("scope", "范围应为 review 或 reconsideration")
     if status:
-        try:
-            query = query.where(CorrectionRequest.status == CorrectionStatus(status))
-        except ValueError:
-            raise ValidationFailed.on("status", f"未知的状态：{status}") from None
+        query = query.where(
+            CorrectionRequest.status == parse_choice(CorrectionStatus, status, "status", "状态")
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page, per_page = max(page, 1), min(max(per_page, 1), PER_PAGE_MAX)
     items = session.scalars(

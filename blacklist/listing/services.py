@@ -22,7 +22,14 @@ from blacklist import events
 from blacklist.audit import services as audit
 from blacklist.core.actor import Actor, Role
 from blacklist.core.clock import Clock
-from blacklist.core.errors import Conflict, ErrorCollector, NotAllowed, NotFound, ValidationFailed
+from blacklist.core.errors import (
+    Conflict,
+    ErrorCollector,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+    parse_choice,
+)
 from blacklist.core.identity import looks_like_resident_id, parse_credit_code, parse_resident_id
 from blacklist.core.names import clean_name, normalize_name
 from blacklist.db import lock_journal, vault_of
@@ -867,10 +874,7 @@ def list_listings(
     if actor.court_id is not None:
         query = query.where(Listing.court_id == actor.court_id)
     if status:
-        try:
-            query = query.where(Listing.status == ListingStatus(status))
-        except ValueError:
-            raise ValidationFailed.on("status", f"未知的状态：{status}") from None
+        query = query.where(Listing.status == parse_choice(ListingStatus, status, "status", "状态"))
     text = (q or "").strip()
     if text:
         query = query.where(_search_condition(session, text))

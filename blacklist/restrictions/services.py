@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session, selectinload
 from blacklist.audit import services as audit
 from blacklist.core.actor import Actor
 from blacklist.core.clock import Clock
-from blacklist.core.errors import Conflict, ErrorCollector, NotAllowed, NotFound, ValidationFailed
+from blacklist.core.errors import (
+    Conflict,
+    ErrorCollector,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+    parse_choice,
+)
 from blacklist.core.identity import (
     looks_like_credit_code,
     looks_like_resident_id,
@@ -111,15 +118,13 @@ def list_orders(
     if actor.court_id is not None:
         query = query.where(RestrictionOrder.court_id == actor.court_id)
     if kind:
-        try:
-            query = query.where(RestrictionOrder.kind == OrderKind(kind))
-        except ValueError:
-            raise ValidationFailed.on("kind", f"未知的限制令类型：{kind}") from None
+        query = query.where(
+            RestrictionOrder.kind == parse_choice(OrderKind, kind, "kind", "限制令类型")
+        )
     if status:
-        try:
-            query = query.where(RestrictionOrder.status == OrderStatus(status))
-        except ValueError:
-            raise ValidationFailed.on("status", f"未知的状态：{status}") from None
+        query = query.where(
+            RestrictionOrder.status == parse_choice(OrderStatus, status, "status", "状态")
+        )
     text = (q or "").strip()
     if text:
         query = query.where(_search_condition(session, text))

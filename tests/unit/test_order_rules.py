@@ -112,3 +112,13 @@ def test_only_judges_issue_and_lift():
     for role in (Role.CLERK, Role.ADMIN, Role.AUDITOR, None):
         with pytest.raises(NotAllowed):
             rules.check_may_decide(role)
+
+
+def test_an_unknown_filter_value_is_a_clear_error_on_its_field():
+    from blacklist.core.errors import ValidationFailed, parse_choice
+    from blacklist.restrictions.models import OrderKind
+
+    assert parse_choice(OrderKind, "exit", "kind", "限制令类型") is OrderKind.EXIT
+    with pytest.raises(ValidationFailed) as refused:
+        parse_choice(OrderKind, "travel_ban", "kind", "限制令类型")
+    assert refused.value.errors == {"kind": ["未知的限制令类型：travel_ban"]}
