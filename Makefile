@@ -39,7 +39,7 @@ TEST_ENV := env $(foreach v,$(sort $(filter BLACKLIST_%,$(.VARIABLES))),\
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run migrate seed reset test test-pg browser lint format format-check check clean
+.PHONY: help install run migrate seed reset test test-pg browser bench-tools bench lint format format-check check clean
 
 help: ## List the targets
 	@echo "blacklist - make targets:"
@@ -83,7 +83,7 @@ reset: ## Delete instance/ (the SQLite database and the seed stamp)
 
 # --- tests and code quality ----------------------------------------------------------------------
 
-test: $(STAMP) browser ## Run the tests (SQLite; PYTEST_ARGS='...' for extra arguments)
+test: $(STAMP) browser bench-tools ## Run the tests (SQLite; PYTEST_ARGS='...' for extra arguments)
 	$(TEST_ENV) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The browser tests drive Debian's chromium with Playwright (the Python package is a dev
@@ -100,6 +100,26 @@ browser: ## Install Debian's chromium (and CJK fonts) and pdftoppm for the brows
 	else \
 		echo "note: chromium or pdftoppm is missing and cannot be installed here (needs root and apt-get): the browser and PDF rendering tests will be skipped"; \
 	fi
+
+# --- benchmarks (docs/performance.md) ------------------------------------------------------------
+
+# The load generator is Debian's wrk, installed like chromium above; without it the benchmark smoke
+# tests skip and say why.
+bench-tools: ## Install Debian's wrk (the load generator of the benchmarks), if possible
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing wrk for the benchmarks (apt-get)"; \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+		 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)) \
+			|| echo "warning: could not install wrk: the benchmark smoke tests will be skipped"; \
+	else \
+		echo "note: wrk is missing and cannot be installed here (needs root and apt-get)"; \
+	fi
+
+SCALE ?= 100000
+BENCH_ARGS ?=
+bench: $(STAMP) bench-tools ## Generate SCALE listings (default 100000) on local PostgreSQL and run the benchmarks; BENCH_ARGS='--reuse'
+	$(BIN)/python -m bench.run --scale $(SCALE) $(BENCH_ARGS)
 
 test-pg: $(STAMP) ## Run the tests against a fresh PostgreSQL database (PGTEST_DB, PGHOST, PGUSER)
 	dropdb $(PG_OPTS) --if-exists '$(PGTEST_DB)'

@@ -79,7 +79,10 @@ class BoundPerson(Base):
     __tablename__ = "bound_persons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    #: Indexed: every load of an organisation's listing reads its bound persons by subject.
+    subject_id: Mapped[int] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[PersonRole] = mapped_column(str_enum(PersonRole))
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200))

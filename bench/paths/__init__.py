@@ -1,0 +1,1 @@
+"""One module per benchmarked path: ``run(fixtures, *, runs, quick) -> list[Result]``."""
