@@ -36,7 +36,7 @@ from blacklist.partners.schemas import (
 )
 from blacklist.restrictions.catalogue import codes_of
 from blacklist.staff import auth
-from blacklist.web.api import error_responses
+from blacklist.web.api import error_responses, fast_json
 
 log = logging.getLogger("blacklist.partners.access")
 
@@ -110,7 +110,9 @@ class Feed(MethodView):
             get_session(), Subscription.of(current_partner()), after=after, limit=limit
         )
         g.access_note = f"after={after} items={len(page.items)} next_after={page.next_after}"
-        return {"items": page.items, "next_after": page.next_after, "has_more": page.has_more}
+        return fast_json(
+            {"items": page.items, "next_after": page.next_after, "has_more": page.has_more}
+        )
 
 
 @blp.route("/snapshot")

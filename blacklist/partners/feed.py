@@ -10,12 +10,12 @@ gets ``has_more`` and follows ``next_after``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -146,14 +146,14 @@ def snapshot_lines(session: Session, sub: Subscription) -> tuple[int, Iterator[b
     seq = last_seq(session)
 
     def generate() -> Iterator[bytes]:
-        chunk: list[str] = []
+        chunk: list[bytes] = []
         for item in _snapshot_items(session, sub):
-            chunk.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+            chunk.append(orjson.dumps(item))
             if len(chunk) >= 500:
-                yield ("\n".join(chunk) + "\n").encode("utf-8")
+                yield b"\n".join(chunk) + b"\n"
                 chunk = []
         if chunk:
-            yield ("\n".join(chunk) + "\n").encode("utf-8")
+            yield b"\n".join(chunk) + b"\n"
 
     return seq, generate()
 

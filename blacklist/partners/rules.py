@@ -15,7 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from blacklist.core.errors import ErrorCollector, ValidationFailed
-from blacklist.restrictions.catalogue import BY_CODE, LISTING_MEASURES, codes_of, mask_of
+from blacklist.restrictions.catalogue import (
+    BY_CODE,
+    LISTING_MEASURES,
+    codes_of,
+    cut_codes,
+    mask_of,
+)
 
 
 class Scope(StrEnum):
@@ -177,7 +183,7 @@ def partner_record(
                 "id_number": decrypt(person["id_cipher"]),
             },
             "role": payload["role"],
-            "measures": codes_of(mask_of(payload["measures"]) & partner_measures),
+            "measures": cut_codes(payload["measures"], partner_measures),
             "since": payload["since"],
             "source": dict(payload["source"]),
         }

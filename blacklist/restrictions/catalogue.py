@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 
 class MeasureGroup(StrEnum):
@@ -75,8 +76,25 @@ def mask_of(codes: Iterable[str]) -> int:
 
 
 def codes_of(mask: int) -> list[str]:
-    """Measure codes in a bitmask, in catalogue order."""
-    return [m.code for m in MEASURES if mask & (1 << m.bit)]
+    """Measure codes in a bitmask, in catalogue order. (A fresh list each call: callers may keep
+    or change it; the work is cached, since the feed and the snapshot call this for every record.)"""
+    return list(_codes_of(mask))
+
+
+@cache
+def _codes_of(mask: int) -> tuple[str, ...]:
+    return tuple(m.code for m in MEASURES if mask & (1 << m.bit))
+
+
+def cut_codes(codes: Iterable[str], mask: int) -> list[str]:
+    """``codes`` cut to the measures of ``mask``, in catalogue order: a stored record's measures as
+    a partner holding ``mask`` receives them (cached per distinct list of codes)."""
+    return list(_cut_codes(tuple(codes), mask))
+
+
+@cache
+def _cut_codes(codes: tuple[str, ...], mask: int) -> tuple[str, ...]:
+    return _codes_of(mask_of(codes) & mask)
 
 
 def label(code: str) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+import orjson
+from flask import Flask, Response
 from flask_smorest import Api
 
 from blacklist.web.schemas import ApiErrorSchema
@@ -57,3 +58,13 @@ def init_app(app: Flask) -> None:
         "partnerKey",
         {"type": "http", "scheme": "bearer", "description": "partner API key (bpk_…)"},
     )
+
+
+def fast_json(data: Any, status: int = 200) -> Response:
+    """A JSON response serialized with orjson, for the hot paths that answer with thousands of
+    records (the partner feed): the data is already in its final shape, so running it through the
+    marshmallow schema again and Flask's json provider only cost time (issue #8 profile:
+    30% of a feed request). The view keeps ``@blp.response(schema)`` for the OpenAPI document;
+    flask-smorest passes a ``Response`` through as is. Output is UTF-8 (no ``\\u`` escapes), like
+    the app's json provider (``ensure_ascii = False``)."""
+    return Response(orjson.dumps(data), status=status, mimetype="application/json")
