@@ -22,7 +22,6 @@ Guarantees:
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import os
 import socket
@@ -34,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -250,7 +250,7 @@ class PushWorker:
         if not self.holds_lock:
             session.commit()  # SQLite: post outside any transaction; the lease protects the row
 
-        body = json.dumps({"items": items}, ensure_ascii=False, separators=(",", ":")).encode()
+        body = orjson.dumps({"items": items})
         started = self.clock.now()
         t0 = time.monotonic()
         status, error = None, None
