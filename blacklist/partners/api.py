@@ -176,7 +176,7 @@ class Checks(MethodView):
         )
         restricted = sum(1 for r in results if r["restricted"])
         g.access_note = f"measure={body['measure']} people={len(results)} restricted={restricted}"
-        return {"results": results}
+        return fast_json({"results": results})
 
 
 @blp.route("/acks")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from blacklist.audit import services as audit
 from blacklist.changelog.models import Change
@@ -284,7 +284,12 @@ def resolve_key(session: Session, key: str) -> Partner:
     or the partner is deactivated."""
     if not key or not key.startswith(KEY_PREFIX):
         raise NotAuthenticated("缺少有效的合作单位密钥")
-    row = session.scalar(select(PartnerKey).where(PartnerKey.key_hash == _key_hash(key)))
+    # The key and its partner in one round trip: this runs on every partner request.
+    row = session.scalar(
+        select(PartnerKey)
+        .where(PartnerKey.key_hash == _key_hash(key))
+        .options(joinedload(PartnerKey.partner))
+    )
     if row is None or row.revoked_at is not None:
         raise NotAuthenticated("合作单位密钥无效或已撤销")
     if not row.partner.is_active:

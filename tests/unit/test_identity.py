@@ -561,3 +561,19 @@ def test_age_on_a_date_before_birth_is_negative():
     resident = parse_resident_id(VALID_ID)
 
     assert resident.age_on(resident.birth_date - timedelta(days=1)) == -1
+
+
+def test_an_all_digit_credit_code_is_an_organisation_not_a_mistyped_id_number():
+    """A credit code may be all digits; valid as one, it is one (issue #8 found partner checks
+    refusing 915101044348759711 as an ID number with a wrong check digit)."""
+    from blacklist.core.identity import parse_identifier
+
+    assert parse_identifier("915101044348759711") == ("organisation", "915101044348759711")
+
+
+def test_digits_that_are_neither_an_id_number_nor_a_credit_code_are_a_mistyped_id_number():
+    from blacklist.core.identity import parse_identifier
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse_identifier("110105198001011230")  # the check digit should be 8
+    assert "身份证" in str(refused.value.errors)
