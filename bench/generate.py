@@ -424,7 +424,7 @@ class _Builder:
                 (decided - timedelta(days=rng.randrange(1, 15))).isoformat() if by_creditor else N,
                 case_number, decided_s, decided_s, decided_s, "0",
                 ends_on.isoformat() if ends_on else N, N, N, "f",
-                N, N, N, N, N, N, N, N, at_s, at_s, "1",
+                N, N, N, N, N, N, N, N, at_s, at_s, "1", _name_key(debtor["name"]),
             ))  # fmt: skip
 
             # The listing's consumption order, issued on publication.
@@ -531,7 +531,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "ends_on", "deletion_due_on", "deletion_due_reason", "early_deletion_proposed",
         "removal_kind", "removal_reason", "removal_note", "removed_on", "created_by_id",
         "submitted_by_id", "approved_by_id", "removed_by_id", "created_at", "updated_at",
-        "version",
+        "version", "name_key",
     ),
     "restriction_orders": (
         "id", "public_id", "kind", "court_id", "listing_id", "subject_id", "case_id",
@@ -1045,6 +1045,12 @@ def check(url: str, *, sample_size: int = 500, seed: int = 7, quiet: bool = Fals
             "WHERE r.is_active AND o.status <> 'active'",
             0,
             "active restrictions of lifted orders",
+        )
+        expect(
+            "SELECT count(*) FROM listings l JOIN subjects s ON s.id = l.subject_id "
+            "WHERE l.name_key <> s.name_key",
+            0,
+            "listings whose name_key is not their subject's",
         )
         expect(
             "SELECT count(*) FROM listings l WHERE l.status = 'published' AND NOT EXISTS "

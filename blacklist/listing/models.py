@@ -127,12 +127,20 @@ class Listing(Base):
         Index("ix_listings_status_ends_on", "status", "ends_on"),
         Index("ix_listings_status_published_on", "status", "published_on"),
         Index("ix_listings_removed_on", "removed_on"),
+        # The public search by exact name: the newest published listings of a name straight from
+        # the index, however common the name (issue #8: 王伟 has ~2,000 listings at 10 million).
+        Index(
+            "ix_listings_status_name_key_published_on", "status", "name_key", "published_on", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     court_id: Mapped[int] = mapped_column(ForeignKey("courts.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), unique=True)
+    #: The subject's ``name_key``, copied here for the name search's index (kept equal by the
+    #: services that set the subject: ``create_draft``, ``_apply_patch``).
+    name_key: Mapped[str] = mapped_column(String(200), default="")
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus))
     grounds: Mapped[list[str]] = mapped_column(JSON)

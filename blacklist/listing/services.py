@@ -422,6 +422,7 @@ def create_draft(session: Session, data: DraftIn, *, actor: Actor, clock: Clock)
     listing = Listing(
         court_id=actor.court_id,
         subject=subject,
+        name_key=subject.name_key,
         case=Case(**case_data, created_at=now),
         status=ListingStatus.DRAFT,
         grounds=grounds,
@@ -460,6 +461,7 @@ def _apply_patch(session: Session, listing: Listing, patch: ListingPatch, *, tod
             subject = listing.subject
             for attr in _SUBJECT_FIELDS:
                 setattr(subject, attr, getattr(new_subject, attr))
+            listing.name_key = subject.name_key
             subject.bound_persons = [
                 BoundPerson(role=p.role, **{a: getattr(p, a) for a in _PERSON_FIELDS})
                 for p in new_subject.bound_persons

@@ -240,17 +240,21 @@ _SEARCH_LOADS = (
 
 
 def _subject_condition(query: PublicQuery):
+    """By ID number: the subject's hash. By name: the listing's copy of its subject's name key,
+    exactly (``ix_listings_status_name_key_published_on``), or for an organisation, part of it
+    (``ix_listings_name_key_trgm`` on PostgreSQL; both arms on the same column, so one bitmap scan
+    serves them)."""
     if query.id_hash is not None:
         return Subject.id_hash == query.id_hash
     key = query.name_key
-    exact = Subject.name_key == key
+    exact = Listing.name_key == key
     if len(key) < MIN_PARTIAL_NAME_CHARS:
         return exact
     return or_(
         exact,
         and_(
+            Listing.name_key.contains(key, autoescape=True),
             Subject.kind == SubjectKind.ORGANISATION,
-            Subject.name_key.contains(key, autoescape=True),
         ),
     )
 

@@ -88,7 +88,14 @@ class Restriction(Base):
         Index("ix_restrictions_person_hash_is_active", "person_hash", "is_active"),
         Index("ix_restrictions_listing_id", "listing_id"),
         Index("ix_restrictions_order_id", "order_id"),
-        Index("ix_restrictions_person_name_key_is_active", "person_name_key", "is_active"),
+        # The restricted-people search by name, newest first, straight from the index.
+        Index(
+            "ix_restrictions_person_name_key_is_active",
+            "person_name_key",
+            "is_active",
+            "since",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

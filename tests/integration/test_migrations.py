@@ -12,7 +12,7 @@ from blacklist.migrate import current_revision, downgrade_database, upgrade_data
 from tests.conftest import reset_schema
 
 #: Indexes only the migrations create, on PostgreSQL (trigram search of organisation names).
-POSTGRESQL_ONLY_INDEXES = {"ix_subjects_name_key_trgm"}
+POSTGRESQL_ONLY_INDEXES = {"ix_subjects_name_key_trgm", "ix_listings_name_key_trgm"}
 
 
 def _is_postgresql_only(difference) -> bool:

@@ -773,7 +773,7 @@ def test_a_crash_mid_sweep_leaves_no_half_done_listing(session, three_due, run, 
     """A crash (the process killed) stores nothing of the batch it interrupts: the listing being
     deleted is not half done, and the one deleted before it in the same batch (one transaction,
     ``jobs.SWEEP_BATCH``) is rolled back with it; all stay due and the next run deletes each once."""
-    first, crashed, never = three_due
+    first, crashed, _never = three_due
     untouched = {listing.id: rows_of(session, listing.id) for listing in three_due}
     head = session.scalar(select(func.max(AuditEntry.seq)))
     seen = fail_change_log_for(monkeypatch, crashed.id, KeyboardInterrupt())
