@@ -22,10 +22,9 @@
     first (cold) run and the peaks of every run.
 
     Baseline: the same rows (the projection joined to its sources, the snapshot's ``WHERE``)
-    streamed from the driver with a server-side cursor (a named psycopg cursor in a REPEATABLE READ
-    transaction, as the snapshot session; a plain sqlite3 cursor, which steps through the result),
-    every ID number decrypted and every record serialized to the same JSON line, in the same
-    500-line chunks. The first line of both is compared (``details.first_line_matches``). The
+    read straight from the driver in the same keyset batches of 2,000 in one REPEATABLE READ
+    transaction (as the snapshot session), every ID number decrypted and every record serialized
+    to the same JSON line (orjson, as the app), in the same 500-line chunks. The first line of both is compared (``details.first_line_matches``). The
     snapshot partner must have the ``restriction`` scope (``caac`` by default).
 """
 
@@ -317,9 +316,12 @@ JOIN courts c ON c.id = r.court_id
 LEFT JOIN listings l ON l.id = r.listing_id
 LEFT JOIN restriction_orders o ON o.id = r.order_id
 LEFT JOIN cases cs ON cs.id = COALESCE(l.case_id, o.case_id)
-WHERE r.is_active = {true} AND (r.measures & {p}) <> 0
+WHERE r.is_active = {true} AND (r.measures & {p}) <> 0 AND r.id > {p}
 ORDER BY r.id
+LIMIT {p}
 """
+#: Rows per keyset batch, as the app reads them (``partners.feed.SNAPSHOT_BATCH``).
+_BATCH = 2000
 
 
 def _snapshot_driver(conn: Any, sub: PartnerRow, *, cap: int) -> tuple[int, bytes]:
@@ -333,18 +335,41 @@ def _snapshot_driver(conn: Any, sub: PartnerRow, *, cap: int) -> tuple[int, byte
     sql = _SNAPSHOT_SQL.format(p=p, true="1" if sqlite else "true")
     if sqlite:
         conn.execute("BEGIN")
-        cur = conn.execute(sql, (sub.measures,))
     else:
         import psycopg
 
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        cur = conn.cursor(name="bench_snapshot")
-        cur.itersize = 2000
-        cur.execute(sql, (sub.measures,))
+    cur = conn.cursor()
+
+    def rows():
+        """Keyset batches in one transaction, as the app reads the snapshot (one cursor over the
+        whole ordered join starts only after minutes at ten million listings)."""
+        last = 0
+        while True:
+            cur.execute(sql, (sub.measures, last, _BATCH))
+            batch = cur.fetchall()
+            yield from batch
+            if len(batch) < _BATCH:
+                return
+            last = batch[-1][0]
+
     codes: dict[int, list[str]] = {}
     records, sink, first = 0, 0, b""
     chunk: list[bytes] = []
-    for rid, kind, name, cipher, role, measures, since, source_kind, lpid, opid, court, case in cur:
+    for (
+        rid,
+        kind,
+        name,
+        cipher,
+        role,
+        measures,
+        since,
+        source_kind,
+        lpid,
+        opid,
+        court,
+        case,
+    ) in rows():
         cut = measures & sub.measures
         if cut not in codes:
             codes[cut] = codes_of(cut)
