@@ -236,3 +236,11 @@ def lock_journal(session: Session) -> None:
         return
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": JOURNAL_LOCK_KEY})
     session.info["journal_locked_in"] = transaction
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_journal_lock(session: Session, transaction: Any) -> None:
+    """A lock taken inside a savepoint is released if the savepoint is rolled back (PostgreSQL), so
+    when any nested transaction ends, ``lock_journal`` takes the lock again next time."""
+    if transaction.nested:
+        session.info.pop("journal_locked_in", None)
