@@ -49,6 +49,10 @@ class Config:
     #: Redis or memory storage for rate limits (used by the public pages).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    #: Always set: Flask-Limiter's ``init_app`` otherwise inherits the switch from the last app built
+    #: in the same process (its limiter is one object), so one app built with limits off would turn
+    #: them off for every app after it.
+    RATELIMIT_ENABLED = True
     #: Per client (IP address): public searches (pages and API together), and record/statistics pages.
     PUBLIC_SEARCH_RATE_LIMIT = "30 per minute;600 per day"
     PUBLIC_RECORD_RATE_LIMIT = "120 per minute"

@@ -131,7 +131,10 @@ def capture_sql(fixtures: Fixtures, paths: list[str]) -> list[list[Statement]]:
         {
             "DATABASE_URL": fixtures.database_url,
             "SCHEDULER_IN_PROCESS": False,
-            "RATELIMIT_ENABLED": False,
+            # Limits high enough never to bite, rather than RATELIMIT_ENABLED = False: Flask-Limiter's
+            # limiter is one object per process, and its switch would stay off for other apps.
+            "PUBLIC_SEARCH_RATE_LIMIT": "1000000 per minute",
+            "PUBLIC_RECORD_RATE_LIMIT": "1000000 per minute",
             "TESTING": False,
         }
     )
